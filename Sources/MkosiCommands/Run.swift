@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+
+/// The entry point of the `mkosi` command: parses everything, runs the verb, and turns errors
+/// into a message and an exit status. Nothing below throws past this function.
+public enum Mkosi {
+    public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
+
+    /// Runs `mkosi` with `argv` (without the program name) and returns the exit status.
+    public static func run(_ argv: [String]) -> Int32 {
+        let resources = BuiltinResources()
+        do {
+            let loaded = try ConfigLoader.load(argv, cwd: FS.currentDirectory(), resources: resources)
+            return try dispatch(loaded, resources: resources)
+        } catch let error as MkosiError {
+            report(error)
+            return error.exitStatus
+        } catch {
+            Log.error("\(error)")
+            return 1
+        }
+    }
+
+    static func report(_ error: MkosiError) {
+        if error.code == .usage { Terminal.writeStderr(usageLine + "\n") }
+        for (n, line) in error.description.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            Log.error(n == 0 ? String(line) : String(line))
+        }
+        if let hint = error.hint { Log.info("(\(hint))") }
+    }
+
+    static func dispatch(_ loaded: LoadedConfiguration, resources: BuiltinResources) throws -> Int32 {
+        let args = loaded.args
+        if args.help {
+            Terminal.writeStdout(HelpText.render())
+            return 0
+        }
+        if args.version {
+            Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
+            return 0
+        }
+        switch args.verb {
+        case .help:
+            Terminal.writeStdout(HelpText.render())
+        case .summary:
+            SummaryCommand.run(loaded)
+        case .catConfig:
+            try CatConfigCommand.run(loaded)
+        case .completion:
+            try CompletionCommand.run(args.cmdline)
+        case .dependencies:
+            try DependenciesCommand.run(args.cmdline, resources: resources)
+        case .documentation:
+            try DocumentationCommand.run(args.cmdline, resources: resources)
+        case .bump:
+            try BumpCommand.run(loaded)
+        default:
+            throw MkosiError(
+                .unsupported, "The '\(args.verb.rawValue)' verb is not implemented yet in this mkosi",
+                hint: "Verbs that work now: summary, cat-config, dependencies, completion, documentation, bump, help")
+        }
+        return 0
+    }
+}

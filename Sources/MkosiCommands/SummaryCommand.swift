@@ -1,0 +1,115 @@
+import MkosiConfig
+import MkosiCore
+
+/// `mkosi summary`: the resolved configuration of every image (tools tree first, main image
+/// last); `--json` for the machine-readable form; `--show-origin` for where each value came from.
+enum SummaryCommand {
+    static func run(_ loaded: LoadedConfiguration) {
+        let args = loaded.args
+        if args.showOrigin {
+            Terminal.writeStdout(args.json ? OriginReport.json(loaded) : OriginReport.text(loaded))
+            return
+        }
+        if args.json {
+            Terminal.writeStdout(loaded.summaryJSON)
+            return
+        }
+        var text = loaded.tools.map { Summary.render($0, cwd: loaded.cwd) + "\n" } ?? ""
+        text += loaded.images.map { Summary.render($0, cwd: loaded.cwd) }.joined(separator: "\n")
+        Terminal.writeStdout(text + "\n")
+    }
+}
+
+/// `--show-origin`: for every setting of every image, its value and where it came from: a
+/// command-line option, a file and line, an auto-detected `mkosi.*` file, the main image, or the
+/// default.
+enum OriginReport {
+    static func entries(_ c: Config) -> [(name: String, value: String, origins: [Origin])] {
+        Settings.jsonDests.map { dest in
+            let s = Settings.setting(dest)
+            let origins = c.origins[dest] ?? [.defaultValue]
+            return (s.name, render(c[dest]), origins)
+        }
+    }
+
+    static func render(_ v: Value) -> String {
+        switch v {
+        case .null: return "(unset)"
+        case .list(let l): return l.isEmpty ? "(empty)" : l.map(\.display).joined(separator: " ")
+        case .dict(let d): return d.isEmpty ? "(empty)" : d.pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        case .bool(let b): return b ? "yes" : "no"
+        default: return v.display
+        }
+    }
+
+    static func describe(_ origins: [Origin], cwd: String) -> String {
+        origins.map { o -> String in
+            switch o {
+            case .file(let path, let line): return "\(Path.relative(path, to: cwd) ?? path):\(line)"
+            case .autoFile(let path): return "auto-detected \(Path.relative(path, to: cwd) ?? path)"
+            default: return o.description
+            }
+        }.joined(separator: ", ")
+    }
+
+    static func images(_ loaded: LoadedConfiguration) -> [Config] {
+        (loaded.tools.map { [$0] } ?? []) + loaded.images
+    }
+
+    /// One block per image; explicitly set settings first, then those left at their default.
+    static func text(_ loaded: LoadedConfiguration) -> String {
+        var out = ""
+        for (n, c) in images(loaded).enumerated() {
+            if n > 0 { out += "\n" }
+            out += Terminal.bold("IMAGE: \(c.image)") + "\n"
+            let all = entries(c)
+            let set = all.filter { $0.origins != [.defaultValue] }
+            let defaulted = all.filter { $0.origins == [.defaultValue] }
+            let width = (all.map(\.name.count).max() ?? 20) + 1
+            for e in set {
+                let pad = String(repeating: " ", count: max(1, width - e.name.count))
+                out += "    \(e.name)\(pad)\(e.value)\n    \(String(repeating: " ", count: width))← \(describe(e.origins, cwd: loaded.cwd))\n"
+            }
+            if !defaulted.isEmpty {
+                out += "    Left at their defaults: " + defaulted.map(\.name).joined(separator: ", ") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// `{"Images": [{"Image": NAME, "Origins": {SETTING: [ORIGIN…]}}…]}`.
+    static func json(_ loaded: LoadedConfiguration) -> String {
+        let imgs: [JSON] = images(loaded).map { c in
+            let origins: [(String, JSON)] = entries(c).map { e in
+                (e.name, .array(e.origins.map { .string(describe([$0], cwd: loaded.cwd)) }))
+            }
+            return .object([("Image", .string(c.image)), ("Origins", .object(origins))])
+        }
+        return JSON.object([("Images", .array(imgs))]).serialized() + "\n"
+    }
+}
+
+/// `mkosi cat-config`: every configuration file of every image, with its path.
+enum CatConfigCommand {
+    static func run(_ loaded: LoadedConfiguration) throws {
+        var out = ""
+        for (n, c) in loaded.images.enumerated() {
+            if n > 0 { out += "\n" }
+            out += Terminal.bold("### IMAGE: \(c.image)") + "\n"
+            for path in c.files {
+                out += Terminal.blue("# \(Path.relative(path, to: loaded.cwd) ?? path)") + "\n"
+                out += try FS.readText(path) + "\n"
+            }
+        }
+        Terminal.writeStdout(out)
+    }
+}
+
+/// `mkosi bump`: writes the next version to `mkosi.version`.
+enum BumpCommand {
+    static func run(_ loaded: LoadedConfiguration) throws {
+        guard let main = loaded.main, let version = main["image_version"].string else { return }
+        let dir = ConfigLoader.configDirectory(for: loaded.cwd) ?? loaded.cwd
+        try FS.writeAtomically(Path.join(dir, "mkosi.version"), version + "\n")
+    }
+}

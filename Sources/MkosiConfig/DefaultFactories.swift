@@ -1,0 +1,149 @@
+import MkosiCore
+
+/// Computed defaults. Each reads the final values of the settings it depends on, plus the image
+/// name and invocation directory, and the host's environment where upstream does.
+enum DefaultFactories {
+    static func compute(_ f: DefaultFactory, context: ParseContext) throws -> Value {
+        func v(_ dest: String) throws -> Value { try context.finalizeValue(dest) }
+        for dep in f.dependencies { _ = try v(dep) }
+
+        switch f {
+        case .distribution:
+            return .string(hostDistribution().distribution?.rawValue ?? "custom")
+        case .release:
+            let (hostDist, hostRelease) = hostDistributionAndRelease()
+            let dist = Distribution(rawValue: try v("distribution").string ?? "") ?? .custom
+            if dist == hostDist, let r = hostRelease, !r.isEmpty { return .string(r) }
+            return .string(dist.defaultRelease)
+        case .architecture:
+            return .string(Architecture.native.rawValue)
+        case .toolsTreeDistribution:
+            if let env = Env.get("MKOSI_HOST_DISTRIBUTION"), let d = Distribution(rawValue: env) {
+                return .string(d.defaultToolsTreeDistribution.rawValue)
+            }
+            guard let d = HostDistribution.current.distribution else { return .string("custom") }
+            return .string(d.defaultToolsTreeDistribution.rawValue)
+        case .toolsTreeRelease:
+            guard let d = Distribution(rawValue: try v("tools_tree_distribution").string ?? "") else { return .null }
+            return .string(d.defaultRelease)
+        case .toolsTreeMirror:
+            let mirror = try v("mirror")
+            if let m = mirror.string, !m.isEmpty, try v("distribution") == v("tools_tree_distribution") {
+                return .string(m)
+            }
+            return .null
+        case .repositoryKeyFetch:
+            let target = Distribution(rawValue: try v("distribution").string ?? "") ?? .custom
+            let needsFetch = target == .arch || target == .postmarketos || target.isRPMDistribution
+            let toolsTree = try v("tools_tree").string
+            if toolsTree != "default" && toolsTree != "yes" {
+                let detected = HostDistribution.detect(root: toolsTree ?? "/")
+                if detected.id == "nixos" { return .bool(true) }
+                return .bool(detected.distribution == .ubuntu && needsFetch)
+            }
+            return .bool(try v("tools_tree_distribution").string == "ubuntu" && needsFetch)
+        case .output:
+            var output = context.image != "main" ? context.image : (try v("image_id").string ?? "image")
+            if let version = try v("image_version").string, !version.isEmpty { output += "_\(version)" }
+            return .string(output)
+        case .outputExtension:
+            return .string(outputExtension(try v("output_format").string ?? "disk"))
+        case .compression:
+            switch try v("output_format").string {
+            case "tar", "cpio", "uki", "esp", "addon": return .string("zstd")
+            case "oci": return .string("gz")
+            default: return .string("none")
+            }
+        case .sourceDateEpoch:
+            var s = Env.get("SOURCE_DATE_EPOCH")
+            if let env = try v("environment").dict, let e = env["SOURCE_DATE_EPOCH"] { s = e }
+            return try ValueParser.sourceDateEpoch.parse(s, old: nil, env: context.env)
+        case .proxyURL:
+            let names: Set<String> = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"]
+            if let env = try v("environment").dict, let (_, value) = env.pairs.first(where: { names.contains($0.0) }) {
+                return .string(value)
+            }
+            if let (_, value) = Env.all().first(where: { names.contains($0.0) }) { return .string(value) }
+            return .null
+        case .proxyExclude:
+            let names: Set<String> = ["no_proxy", "NO_PROXY"]
+            var found: String? = nil
+            if let env = try v("environment").dict, let (_, value) = env.pairs.first(where: { names.contains($0.0) }) {
+                found = value
+            } else if let (_, value) = Env.all().first(where: { names.contains($0.0) }) {
+                found = value
+            }
+            guard let found else { return .null }
+            return .list(found.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
+        case .proxyPeerCertificate:
+            for p in ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"] where FS.exists(p) {
+                return .string(p)
+            }
+            return .null
+        case .proxyClientKey:
+            return try v("proxy_client_certificate")
+        case .initrds:
+            return try defaultInitrds(context)
+        case .buildSources:
+            guard let dir = context.directory else { return .list([]) }
+            return .list([.tree(ConfigTree(source: dir, target: nil))])
+        case .machine:
+            guard let dir = context.directory else { return .null }
+            return .string(Path.basename(dir))
+        case .checksum:
+            return .bool(try v("sign").bool ?? false)
+        }
+    }
+
+    /// The file name extension of each output format.
+    static func outputExtension(_ format: String) -> String {
+        switch format {
+        case "confext", "disk", "esp", "portable", "sysext": return "raw"
+        case "cpio": return "cpio"
+        case "tar": return "tar"
+        case "uki", "addon": return "efi"
+        default: return ""
+        }
+    }
+
+    /// `[default]` when the image looks bootable and so needs the default initrd.
+    static func defaultInitrds(_ context: ParseContext) throws -> Value {
+        let format = try context.finalizeValue("output_format").string ?? "disk"
+        let bootable = try context.finalizeValue("bootable").string ?? "auto"
+        if format == "uki" || format == "esp" { return .list([]) }
+        if bootable == "disabled" { return .list([]) }
+        if bootable == "auto" {
+            let overlay = try context.finalizeValue("overlay").bool ?? false
+            if ["cpio", "directory", "sysext", "confext", "addon", "portable"].contains(format) || overlay {
+                return .list([])
+            }
+            let dist = Distribution(rawValue: try context.finalizeValue("distribution").string ?? "") ?? .custom
+            let packages = try context.finalizeValue("packages").strings + context.finalizeValue("volatile_packages").strings
+            if !packages.contains(where: dist.isKernelPackage) { return .list([]) }
+        }
+        return .list([.string("default")])
+    }
+
+    /// The host distribution, honouring `$MKOSI_HOST_DISTRIBUTION`.
+    static func hostDistribution() -> HostDistribution {
+        if let env = Env.get("MKOSI_HOST_DISTRIBUTION"), let d = Distribution(rawValue: env) {
+            return HostDistribution(distribution: d, id: nil, release: nil)
+        }
+        let host = HostDistribution.current
+        if host.distribution == nil {
+            Log.info("Distribution of your host can't be detected or isn't a supported target. Defaulting to Distribution=custom.")
+        }
+        return host
+    }
+
+    /// The host distribution and release; `$MKOSI_HOST_DISTRIBUTION` and `$MKOSI_HOST_RELEASE`
+    /// are used only together.
+    static func hostDistributionAndRelease() -> (Distribution?, String?) {
+        if let env = Env.get("MKOSI_HOST_DISTRIBUTION"), let d = Distribution(rawValue: env),
+           let r = Env.get("MKOSI_HOST_RELEASE"), !r.isEmpty {
+            return (d, r)
+        }
+        let host = HostDistribution.current
+        return (host.distribution, host.release)
+    }
+}

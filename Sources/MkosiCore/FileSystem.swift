@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Thin wrappers around the file system calls mkosi needs: errno becomes a `MkosiError` naming
+/// the path, EINTR is retried. Paths are plain strings.
+public enum FS {
+    public struct Status: Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var mode: UInt32
+        public var size: Int64
+        public var mtimeNanoseconds: Int64
+
+        public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+        public var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
+        public var isSymlink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
+        public var permissions: UInt32 { mode & 0o7777 }
+    }
+
+    /// `stat(2)`, following symlinks; nil if the path does not exist or cannot be reached.
+    public static func stat(_ path: String) -> Status? {
+        var st = Glibc.stat()
+        guard systemStat(path, &st) == 0 else { return nil }
+        return Status(st)
+    }
+
+    /// `lstat(2)`; nil if the path does not exist.
+    public static func lstat(_ path: String) -> Status? {
+        var st = Glibc.stat()
+        guard Glibc.lstat(path, &st) == 0 else { return nil }
+        return Status(st)
+    }
+
+    public static func exists(_ path: String) -> Bool { stat(path) != nil }
+    public static func isDirectory(_ path: String) -> Bool { stat(path)?.isDirectory ?? false }
+    public static func isFile(_ path: String) -> Bool { stat(path)?.isRegular ?? false }
+    public static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+
+    public static func readlink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = Glibc.readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The whole file as bytes.
+    public static func readBytes(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("Cannot open \(path)") }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw systemError("Cannot read \(path)")
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// The whole file decoded as UTF-8 (invalid sequences are replaced).
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// Entry names of a directory, without `.` and `..`, unsorted.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw systemError("Cannot open directory \(path)") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public static func currentDirectory() -> String {
+        guard let p = getcwd(nil, 0) else { return "/" }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    /// Creates `path` and its missing parents.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if isDirectory(path) { return }
+        let parent = Path.dirname(path)
+        if parent != path { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw systemError("Cannot create directory \(path)")
+        }
+    }
+
+    /// Writes `contents` to `path` through a temporary file and a rename, so readers never see a
+    /// partial file.
+    public static func writeAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws {
+        let tmp = "\(path).tmp.\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw systemError("Cannot create \(tmp)") }
+        var ok = true
+        var text = contents
+        text.withUTF8 { buf in
+            var p = buf.baseAddress
+            var left = buf.count
+            while left > 0, let q = p {
+                let n = write(fd, q, left)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    return
+                }
+                p = q + n
+                left -= n
+            }
+        }
+        let saved = errno
+        close(fd)
+        guard ok else {
+            unlink(tmp)
+            errno = saved
+            throw systemError("Cannot write \(path)")
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = systemError("Cannot rename \(tmp) to \(path)")
+            unlink(tmp)
+            throw e
+        }
+    }
+
+    /// Removes a file or a whole tree; missing paths are fine.
+    public static func removeTree(_ path: String) {
+        guard let st = lstat(path) else { return }
+        if st.isDirectory {
+            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// A `MkosiError` for the current errno.
+    public static func systemError(_ what: String) -> MkosiError {
+        let code = errno
+        return MkosiError(.system(errno: code), "\(what): \(String(cString: strerror(code)))")
+    }
+}
+
+private func systemStat(_ path: String, _ buffer: UnsafeMutablePointer<stat>) -> Int32 {
+    stat(path, buffer)
+}
+
+extension FS.Status {
+    init(_ st: Glibc.stat) {
+        self.init(
+            device: UInt64(st.st_dev), inode: UInt64(st.st_ino), mode: UInt32(st.st_mode),
+            size: Int64(st.st_size),
+            mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+}
