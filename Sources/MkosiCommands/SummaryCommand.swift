@@ -16,7 +16,7 @@ enum SummaryCommand {
         }
         var text = loaded.tools.map { Summary.render($0, cwd: loaded.cwd) + "\n" } ?? ""
         text += loaded.images.map { Summary.render($0, cwd: loaded.cwd) }.joined(separator: "\n")
-        Terminal.writeStdout(text + "\n")
+        Terminal.writeStdout(text)
     }
 }
 

@@ -151,7 +151,8 @@ public enum Summary {
             let cid = v("vsock_cid").int ?? -1
             section("HOST CONFIGURATION", [
                 ("NSpawn Settings", or("nspawn_settings", "none")), ("Ephemeral", str("ephemeral")),
-                ("Credentials", list("credentials")), ("Extra Kernel Command Line", list("kernel_command_line_extra")),
+                // Upstream joins a generator here, which is never "none" even when empty.
+                ("Credentials", (v("credentials").list ?? []).map(\.display).joined(separator: listIndent)), ("Extra Kernel Command Line", list("kernel_command_line_extra")),
                 ("Runtime Trees", list("runtime_trees")), ("Runtime Size", bytesOrNone("runtime_size")),
                 ("Runtime Network", str("runtime_network")), ("Runtime Build Sources", str("runtime_build_sources")),
                 ("Bind User", yesNo("bind_user")), ("SSH Signing Key", or("ssh_key", "none")),

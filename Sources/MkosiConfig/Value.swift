@@ -149,7 +149,10 @@ public indirect enum Value: Equatable, Sendable {
         case .keySource(let type, let source): return source.isEmpty ? type : "\(type):\(source)"
         case .credential(let c): return c.name
         case .drive(let d): return d.id
-        case .ukiProfile(let p): return p.profile["ID"] ?? "profile"
+        case .ukiProfile(let p):
+            let profile = p.profile.pairs.map { "\(pyrepr($0.0)): \(pyrepr($0.1))" }.joined(separator: ", ")
+            let cmdline = p.cmdline.map(pyrepr).joined(separator: ", ")
+            return "UKIProfile(profile={\(profile)}, cmdline=[\(cmdline)], sign_expected_pcr=\(p.signExpectedPcr ? "True" : "False"))"
         case .rootPassword: return "(set)"
         }
     }
