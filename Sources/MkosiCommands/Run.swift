@@ -14,6 +14,9 @@ public enum Mkosi {
         let resources = BuiltinResources()
         do {
             let loaded = try ConfigLoader.load(argv, cwd: FS.currentDirectory(), resources: resources)
+            if let dir = loaded.args.directory, chdir(dir) != 0 {
+                throw MkosiError.config("Cannot change the directory to \(dir)")
+            }
             return try dispatch(loaded, resources: resources)
         } catch let error as MkosiError {
             report(error)

@@ -254,12 +254,14 @@ public enum CommandLineParser {
                 args.directory = nil
                 return
             }
-            let target = Path.isAbsolute(v) ? v : state.cwd + "/" + v
-            guard FS.isDirectory(target), chdir(target) == 0 else {
+            // Resolved like the physical working directory after a chdir(); the entry point
+            // changes into it once parsing is done.
+            let target = Path.resolve(v, cwd: state.cwd)
+            guard FS.isDirectory(target), access(target, X_OK) == 0 else {
                 throw MkosiError.config("\(v) is not a directory!")
             }
-            state.cwd = FS.currentDirectory()
-            args.directory = state.cwd
+            state.cwd = target
+            args.directory = target
         case .debug:
             args.debug = true
             Log.setDebug(true)

@@ -11,7 +11,7 @@ public enum ConfigLoader {
     public static func load(_ argv: [String], cwd: String, resources: BuiltinResources) throws -> LoadedConfiguration {
         let parsed = try CommandLineParser.parse(argv, cwd: cwd)
         let args = parsed.args
-        let invocationDirectory = args.directory ?? FS.currentDirectory()
+        let invocationDirectory = args.directory ?? cwd
         var result = LoadedConfiguration(args: args, tools: nil, images: [], cwd: invocationDirectory)
 
         if args.help || args.version { return result }

@@ -94,7 +94,7 @@ public enum VersionBump {
         let bump = Path.join(configdir, "mkosi.bump")
         let new: String
         if FS.exists(bump) {
-            new = try HostCommand.capture([bump]).output.trimmed()
+            new = try HostCommand.capture([bump], workingDirectory: configdir).output.trimmed()
         } else if let current {
             var parts = current.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             if let last = parts.last, let n = Int(last) {

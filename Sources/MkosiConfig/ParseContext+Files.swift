@@ -87,7 +87,7 @@ extension ParseContext {
                 let full = Path.join(dir, name)
                 guard FS.exists(full) else { continue }
                 if s.secret { try PathParser.checkSecret(full, display: name) }
-                let raw = s.readText ? try AutoFile.runOrRead(full).trimmingTrailingNewlines() : name
+                let raw = s.readText ? try AutoFile.runOrRead(full, in: dir).trimmingTrailingNewlines() : name
                 try assignFromFile(s, raw, origin: .autoFile(path: full), location: full)
             }
             for suffix in s.globSuffixes {
@@ -270,9 +270,9 @@ extension String {
 enum AutoFile {
     /// The output of `path` if it is executable, else its contents. A file that starts with
     /// `#!/` but is not executable is an error.
-    static func runOrRead(_ path: String) throws -> String {
+    static func runOrRead(_ path: String, in dir: String) throws -> String {
         if FS.isExecutable(path) {
-            return try HostCommand.capture([path]).output
+            return try HostCommand.capture([path], workingDirectory: dir).output
         }
         let content = try FS.readText(path)
         if content.hasPrefix("#!/") {

@@ -16,10 +16,12 @@ public enum HostCommand {
     /// - Throws: `MkosiError` with `.command(status:)` when the tool exits non-zero or is killed
     ///   by a signal (unless `check` is false), or when it cannot be started.
     @discardableResult
-    public static func capture(_ argv: [String], check: Bool = true) throws -> Result {
+    public static func capture(_ argv: [String], workingDirectory: String? = nil, check: Bool = true) throws -> Result {
         precondition(!argv.isEmpty)
         let line = argv.map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
+        // posix_spawn has no portable chdir action here, so a shell changes directory first.
+        let argv = workingDirectory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0] + argv } ?? argv
 
         var pipeFds: [Int32] = [0, 0]
         guard pipe(&pipeFds) == 0 else { throw FS.systemError("pipe") }
