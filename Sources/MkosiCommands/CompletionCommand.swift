@@ -118,7 +118,7 @@ enum DependenciesCommand {
         let argv = ["--directory=", "--repositories="] + cmdline + ["--include=mkosi-tools", "build"]
         let loaded = try ConfigLoader.load(argv, cwd: FS.currentDirectory(), resources: resources)
         let packages = loaded.main?.packages ?? []
-        Terminal.writeStdout(packages.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        Terminal.writeStdout(packages.sorted { $0.codePointPrecedes($1) }
             .map { $0 + "\n" }.joined())
     }
 }

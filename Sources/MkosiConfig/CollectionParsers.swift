@@ -40,7 +40,7 @@ enum PathParser {
 /// List values: split, optionally globbed, appended to what is there; an empty assignment resets.
 enum ListParser {
     static func parse(_ value: String?, old: Value?, options o: ListOptions, env: ParseEnvironment) throws -> Value {
-        var new = old?.list ?? []
+        let new = old?.list ?? []
         guard let value else { return .list([]) }
         var values: [String]
         if o.unescape {
@@ -58,25 +58,58 @@ enum ListParser {
         if o.expandGlobs {
             values = values.flatMap { Glob.expand($0, cwd: env.cwd) }
         }
+        var added: [Value] = []
         for v in values where !v.isEmpty {
-            new.append(try parseItem(v, o.item, env: env))
+            added.append(try parseItem(v, o.item, env: env))
         }
-        if o.sortPackages {
-            new = stableSorted(new)
-        }
-        return .list(new)
+        if o.sortPackages { return .list(appendSorted(new, added)) }
+        return .list(new + added)
     }
 
-    /// Package order: plain names, then paths, then conditional `(…)` specs; by name in each.
+    /// Package order: plain names, then paths, then conditional `(…)` specs; by name in each
+    /// (code point order, as Python sorts). Stable, like upstream's `list.sort`.
     static func stableSorted(_ items: [Value]) -> [Value] {
-        func group(_ s: String) -> Int { s.hasPrefix("(") ? 2 : (s.hasPrefix("/") ? 1 : 0) }
+        if isSorted(items) { return items }
         return items.enumerated().sorted { a, b in
-            let x = a.element.string ?? "", y = b.element.string ?? ""
-            let gx = group(x), gy = group(y)
-            if gx != gy { return gx < gy }
-            if x != y { return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) }
-            return a.offset < b.offset
+            let o = order(a.element, b.element)
+            return o != 0 ? o < 0 : a.offset < b.offset
         }.map(\.element)
+    }
+
+    /// Sorts `old + new` where `old` is usually sorted already: then only `new` is sorted and
+    /// merged in (equal keys keep old items first), which is what a stable sort gives.
+    static func appendSorted(_ old: [Value], _ new: [Value]) -> [Value] {
+        guard isSorted(old) else { return stableSorted(old + new) }
+        let added = stableSorted(new)
+        var result: [Value] = []
+        result.reserveCapacity(old.count + added.count)
+        var i = 0, j = 0
+        while i < old.count || j < added.count {
+            if j == added.count || (i < old.count && order(old[i], added[j]) <= 0) {
+                result.append(old[i])
+                i += 1
+            } else {
+                result.append(added[j])
+                j += 1
+            }
+        }
+        return result
+    }
+
+    static func isSorted(_ items: [Value]) -> Bool {
+        zip(items, items.dropFirst()).allSatisfy { order($0, $1) <= 0 }
+    }
+
+    /// -1, 0, 1 for the package order of two values.
+    static func order(_ a: Value, _ b: Value) -> Int {
+        let x = a.string ?? "", y = b.string ?? ""
+        func group(_ s: String) -> Int {
+            guard let f = s.utf8.first else { return 0 }
+            return f == UInt8(ascii: "(") ? 2 : (f == UInt8(ascii: "/") ? 1 : 0)
+        }
+        let gx = group(x), gy = group(y)
+        if gx != gy { return gx < gy ? -1 : 1 }
+        return x.codePointCompare(y)
     }
 
     static func parseItem(_ v: String, _ item: ListItem, env: ParseEnvironment) throws -> Value {
@@ -169,7 +202,7 @@ enum CredentialParser {
         if !value.isEmpty && !value.contains("=") {
             let path = Path.join(env.cwd, value)
             if FS.isDirectory(path) {
-                let names = try FS.listDirectory(path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                let names = try FS.listDirectory(path).sorted { $0.codePointPrecedes($1) }
                 for name in names where !FS.isDirectory(path + "/" + name) {
                     new.append(.credential(Credential(name: name, value: nil, path: path + "/" + name)))
                 }

@@ -74,7 +74,7 @@ public enum ConfigLoader {
         if let configdir {
             let imagesDir = Path.join(configdir, "mkosi.images")
             if FS.exists(imagesDir) {
-                for name in try FS.listDirectory(imagesDir).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                for name in try FS.listDirectory(imagesDir).sorted(by: { $0.codePointPrecedes($1) }) {
                     let p = Path.join(imagesDir, name)
                     let isDir = FS.isDirectory(p)
                     if !isDir && Path.suffix(name) != ".conf" { continue }

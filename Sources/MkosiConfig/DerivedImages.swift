@@ -6,7 +6,8 @@ enum DerivedImages {
     /// settings become its plain settings (at the precedence they had in the main image),
     /// `Format=directory`; then `mkosi.tools.conf` and the built-in `mkosi-tools` are parsed.
     static func tools(main: ParseContext, finalized: [String: Value], configdir: String?, cwd: String) throws -> Config {
-        let context = ParseContext(resources: main.resources, cwd: cwd)
+        let context = main.sibling()
+        context.cwd = cwd
         for s in Settings.all {
             if s.scope == .multiversal {
                 context.cli.set(s.dest, finalized[s.dest] ?? .null, origins: [.mainImage])
@@ -23,7 +24,8 @@ enum DerivedImages {
     /// seeded, `Initrd*` settings become its `Packages=`/`VolatilePackages=`/`Profiles=`; then
     /// `mkosi.initrd.conf` and the built-in `mkosi-initrd` are parsed.
     static func initrd(main: ParseContext, finalized: [String: Value], configdir: String?, cwd: String) throws -> Config {
-        let context = ParseContext(resources: main.resources, cwd: cwd)
+        let context = main.sibling()
+        context.cwd = cwd
         for s in Settings.all {
             switch s.scope {
             case .universal, .multiversal:

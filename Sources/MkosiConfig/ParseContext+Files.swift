@@ -32,7 +32,7 @@ extension ParseContext {
 
         let dropins = Path.join(dir, "mkosi.conf.d")
         if isDirectory, FS.exists(dropins) {
-            for name in try FS.listDirectory(dropins).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for name in try FS.listDirectory(dropins).sorted(by: { $0.codePointPrecedes($1) }) {
                 let p = Path.join(dropins, name)
                 if FS.isDirectory(p) {
                     try within(p) { _ = try parseConfigOne(p) }
@@ -115,20 +115,18 @@ extension ParseContext {
 
     /// Applies every setting of one file, in order.
     private func parseFile(_ path: String) throws {
-        let sections = Set(Section.allCases.map(\.rawValue) + ["Host"])
-        for entry in try IniFile.read(path, onlySections: sections) {
-            let location = "\(path):\(entry.line)"
+        for entry in try IniFile.entries(cache.items(path), onlySections: Self.settingSections) {
             var name = entry.key
             if name.hasPrefix("@") {
                 name.removeFirst()
                 Log.warning("\(path): The '@' specifier is deprecated, please use \(name) instead of \(entry.key)")
             }
             guard let s = Settings.byName[name] else {
-                Log.warning("\(location): Unknown setting \(name)")
+                Log.warning("\(path):\(entry.line): Unknown setting \(name)")
                 continue
             }
             if prohibited(s) {
-                throw MkosiError.config("Setting \(name) cannot be configured in \(image) image", location: location)
+                throw MkosiError.config("Setting \(name) cannot be configured in \(image) image", location: "\(path):\(entry.line)")
             }
             if entry.section != s.section.rawValue {
                 Log.warning("\(path): Setting \(name) should be configured in [\(s.section.rawValue)], not [\(entry.section)].")
@@ -143,11 +141,13 @@ extension ParseContext {
             } catch let e as MkosiError {
                 var e = e
                 if e.location == nil { e.message = "Setting \(name): \(e.message)" }
-                throw e.located(at: location)
+                throw e.located(at: "\(path):\(entry.line)")
             }
             try parseNewIncludes()
         }
     }
+
+    private static let settingSections = Set(Section.allCases.map(\.rawValue) + ["Host"])
 
     /// Parses `Include=` targets (command line first, then configuration) not parsed yet.
     func parseNewIncludes() throws {
@@ -175,43 +175,63 @@ extension ParseContext {
         let plain = asserts ? "Assert" : "Match"
         let trigger = asserts ? "TriggerAssert" : "TriggerMatch"
         var anyTriggerSection: Bool? = nil
+        var section: (name: String, line: Int)? = nil
+        var triggered: Bool? = nil
+        var skip = false
 
-        for block in try IniFile.parse(FS.readText(path), path: path, onlySections: [plain, trigger])
-        where block.name == plain || block.name == trigger {
-            var triggered: Bool? = nil
-            var skip = false
-            for entry in block.entries {
+        /// The end of a section: a failed trigger condition fails a [Match] and aborts an [Assert].
+        func endSection() throws -> Bool {
+            defer {
+                triggered = nil
+                skip = false
+            }
+            guard let current = section else { return true }
+            if triggered == false {
+                if current.name == "Assert" {
+                    throw MkosiError.config("Trigger condition in [Assert] section was not satisfied", location: "\(path):\(current.line)")
+                }
+                if current.name == "Match" { return false }
+            }
+            if current.name == trigger { anyTriggerSection = (anyTriggerSection ?? false) || triggered != false }
+            return true
+        }
+
+        for item in try cache.items(path) {
+            switch item {
+            case .error(let e):
+                throw e
+            case .section(let name, let line):
+                if try !endSection() { return false }
+                section = (name, line)
+            case .sectionError(let e):
+                if let current = section, current.name == plain || current.name == trigger { throw e }
+            case .entry(let entry):
+                guard let current = section, current.name == plain || current.name == trigger else { continue }
                 if skip { continue }
                 var v = entry.value
                 let isTrigger = v.hasPrefix("|")
                 if isTrigger { v.removeFirst() }
                 let negate = v.hasPrefix("!")
                 if negate { v.removeFirst() }
-                let location = "\(path):\(entry.line)"
                 v = try expandSpecifiers(v, path: path)
-                var result = try evaluate(entry.key, v, section: block.name, location: location, path: path)
+                var result = try evaluate(entry.key, v, section: current.name, location: "\(path):\(entry.line)", path: path)
                 if negate { result.toggle() }
                 if !isTrigger && !result {
-                    if block.name == trigger {
+                    if current.name == trigger {
                         skip = true
                         triggered = false
                         continue
                     }
                     if asserts {
-                        throw MkosiError.config("\(entry.key)=\(entry.value) in [Assert] section was not satisfied", location: location)
+                        throw MkosiError.config("\(entry.key)=\(entry.value) in [Assert] section was not satisfied",
+                                                location: "\(path):\(entry.line)")
                     }
                     return false
                 }
                 if isTrigger { triggered = (triggered ?? false) || result }
             }
-            if triggered == false {
-                if block.name == "Assert" {
-                    throw MkosiError.config("Trigger condition in [Assert] section was not satisfied", location: "\(path):\(block.line)")
-                }
-                if block.name == "Match" { return false }
-            }
-            if block.name == trigger { anyTriggerSection = (anyTriggerSection ?? false) || triggered != false }
         }
+        if try !endSection() { return false }
         if anyTriggerSection == false && asserts {
             throw MkosiError.config("None of the [TriggerAssert] sections was satisfied", location: path)
         }

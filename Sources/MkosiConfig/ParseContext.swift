@@ -9,6 +9,8 @@ import MkosiCore
 /// default. Defaults are computed once per image and cached, as upstream does.
 final class ParseContext {
     let resources: BuiltinResources
+    /// Files scanned so far, shared by all images of one run (files do not change meanwhile).
+    let cache: ParseCache
     var cli = Namespace()
     var config = Namespace()
     /// Defaults computed (or seeded from the main image) so far.
@@ -24,13 +26,17 @@ final class ParseContext {
     /// The directory relative paths resolve against: that of the nearest `mkosi.conf`.
     var cwd: String
 
-    init(resources: BuiltinResources, cwd: String) {
+    init(resources: BuiltinResources, cwd: String, cache: ParseCache = ParseCache()) {
         self.resources = resources
         self.cwd = cwd
+        self.cache = cache
     }
 
+    /// A fresh context for another image of the same run.
+    func sibling() -> ParseContext { ParseContext(resources: resources, cwd: cwd, cache: cache) }
+
     func copy() -> ParseContext {
-        let c = ParseContext(resources: resources, cwd: cwd)
+        let c = ParseContext(resources: resources, cwd: cwd, cache: cache)
         c.cli = cli
         c.config = config
         c.defaults = defaults
@@ -174,5 +180,17 @@ final class ParseContext {
         case "I": return image
         default: return nil
         }
+    }
+}
+
+/// Scanned configuration files of one run, by path.
+final class ParseCache {
+    private var items: [String: [IniFile.Item]] = [:]
+
+    func items(_ path: String) throws -> [IniFile.Item] {
+        if let cached = items[path] { return cached }
+        let scanned = IniFile.scan(try FS.readBytes(path), path: path)
+        items[path] = scanned
+        return scanned
     }
 }

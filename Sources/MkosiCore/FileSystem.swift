@@ -49,16 +49,23 @@ public enum FS {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("Cannot open \(path)") }
         defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var st = Glibc.stat()
+        let hint = fstat(fd, &st) == 0 && st.st_size > 0 ? Int(st.st_size) : 4096
+        var result = [UInt8](unsafeUninitializedCapacity: hint + 1) { _, count in count = 0 }
+        var chunk = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-            if n < 0 {
+            if result.count == result.capacity { result.reserveCapacity(result.capacity * 2) }
+            let room = result.capacity - result.count
+            let old = result.count
+            result.append(contentsOf: repeatElement(0, count: room))
+            chunk = result.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, room) }
+            if chunk < 0 {
+                result.removeLast(room)
                 if errno == EINTR { continue }
                 throw systemError("Cannot read \(path)")
             }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
+            result.removeLast(room - chunk)
+            if chunk == 0 { break }
         }
         return result
     }

@@ -33,7 +33,7 @@ public enum Glob {
             let s = String(cString: p)
             results.append(stripLength > 0 ? String(s.utf8.dropFirst(stripLength))! : s)
         }
-        return results.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return results.sorted { $0.codePointPrecedes($1) }
     }
 
     /// Entries of directory `dir` whose names match `pattern` (hidden ones included, as
@@ -41,7 +41,7 @@ public enum Glob {
     public static func matchDirectory(_ dir: String, pattern: String) -> [String] {
         guard let names = try? FS.listDirectory(dir) else { return [] }
         return names.filter { fnmatch(pattern, $0) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .sorted { $0.codePointPrecedes($1) }
             .map { dir == "/" ? "/" + $0 : dir + "/" + $0 }
     }
 

@@ -33,74 +33,86 @@ public indirect enum JSON: Equatable, Sendable {
     /// Serialises like Python's `json.dumps(value, indent=indent, sort_keys=True)` with
     /// `ensure_ascii`: the byte-for-byte format of upstream mkosi's `--json` output.
     public func serialized(indent: Int? = 4, sortKeys: Bool = true) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
         write(into: &out, indent: indent, level: 0, sortKeys: sortKeys)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(into out: inout String, indent: Int?, level: Int, sortKeys: Bool) {
+    private func write(into out: inout [UInt8], indent: Int?, level: Int, sortKeys: Bool) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += String(d)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: String(d).utf8)
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty {
-                out += "[]"
+                out.append(contentsOf: "[]".utf8)
                 return
             }
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (n, item) in items.enumerated() {
-                if n > 0 { out += indent == nil ? ", " : "," }
+                if n > 0 { JSON.separator(&out, indent) }
                 JSON.newline(&out, indent, level + 1)
                 item.write(into: &out, indent: indent, level: level + 1, sortKeys: sortKeys)
             }
             JSON.newline(&out, indent, level)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(var pairs):
             if pairs.isEmpty {
-                out += "{}"
+                out.append(contentsOf: "{}".utf8)
                 return
             }
             if sortKeys {
-                pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) }
+                pairs.sort { $0.0.codePointPrecedes($1.0) }
             }
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (n, (key, value)) in pairs.enumerated() {
-                if n > 0 { out += indent == nil ? ", " : "," }
+                if n > 0 { JSON.separator(&out, indent) }
                 JSON.newline(&out, indent, level + 1)
                 JSON.writeString(key, into: &out)
-                out += ": "
+                out.append(contentsOf: ": ".utf8)
                 value.write(into: &out, indent: indent, level: level + 1, sortKeys: sortKeys)
             }
             JSON.newline(&out, indent, level)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ out: inout String, _ indent: Int?, _ level: Int) {
-        guard let indent else { return }
-        out += "\n"
-        out += String(repeating: " ", count: indent * level)
+    private static func separator(_ out: inout [UInt8], _ indent: Int?) {
+        out.append(UInt8(ascii: ","))
+        if indent == nil { out.append(UInt8(ascii: " ")) }
     }
 
-    private static let hex: [Character] = Array("0123456789abcdef")
+    private static func newline(_ out: inout [UInt8], _ indent: Int?, _ level: Int) {
+        guard let indent else { return }
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+    }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Fast path: printable ASCII without quotes or backslashes is copied as it is.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "\n": out.append(contentsOf: "\\n".utf8)
+            case "\r": out.append(contentsOf: "\\r".utf8)
+            case "\t": out.append(contentsOf: "\\t".utf8)
+            case "\u{08}": out.append(contentsOf: "\\b".utf8)
+            case "\u{0C}": out.append(contentsOf: "\\f".utf8)
             default:
                 if scalar.value >= 0x20 && scalar.value < 0x7F {
-                    out.unicodeScalars.append(scalar)
+                    out.append(UInt8(scalar.value))
                 } else if scalar.value > 0xFFFF {
                     let v = scalar.value - 0x10000
                     appendEscape(0xD800 + (v >> 10), &out)
@@ -110,11 +122,11 @@ public indirect enum JSON: Equatable, Sendable {
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
-    private static func appendEscape(_ v: UInt32, _ out: inout String) {
-        out += "\\u"
+    private static func appendEscape(_ v: UInt32, _ out: inout [UInt8]) {
+        out.append(contentsOf: "\\u".utf8)
         for shift in stride(from: 12, through: 0, by: -4) {
             out.append(hex[Int((v >> UInt32(shift)) & 0xF)])
         }

@@ -9,11 +9,35 @@ public enum Path {
     /// Normalises a path the way `pathlib.Path()` does: collapses repeated slashes, drops `.`
     /// components and a trailing slash; keeps `..`. The empty path becomes `.`.
     public static func normalize(_ p: String) -> String {
+        if isNormal(p) { return p }
         let absolute = p.hasPrefix("/")
         let parts = p.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         let joined = parts.joined(separator: "/")
         if absolute { return "/" + joined }
         return joined.isEmpty ? "." : joined
+    }
+
+    /// Whether `p` is already in normal form (the common case, checked without allocating).
+    static func isNormal(_ p: String) -> Bool {
+        var previous: UInt8 = 0
+        var componentStart = true
+        var componentIsDot = false
+        var count = 0
+        for b in p.utf8 {
+            count += 1
+            if b == 0x2F {
+                if previous == 0x2F || componentIsDot { return false }
+                componentStart = true
+                componentIsDot = false
+            } else {
+                componentIsDot = componentStart && b == 0x2E
+                if !componentStart { componentIsDot = false }
+                componentStart = false
+            }
+            previous = b
+        }
+        if count == 0 || componentIsDot { return false }
+        return previous != 0x2F || count == 1
     }
 
     /// `base / rel`: `rel` if it is absolute, otherwise the two joined and normalised.
@@ -178,4 +202,26 @@ public enum Env {
         }
         return result
     }
+}
+
+extension String {
+    /// Compares by UTF-8 bytes, which is Unicode code point order (how Python orders strings).
+    @inlinable
+    public func codePointCompare(_ other: String) -> Int {
+        var a = self, b = other
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = Swift.min(x.count, y.count)
+                if n > 0, let xb = x.baseAddress, let yb = y.baseAddress {
+                    let r = memcmp(xb, yb, n)
+                    if r != 0 { return r < 0 ? -1 : 1 }
+                }
+                return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+            }
+        }
+    }
+
+    /// Code point order (Python's string order).
+    @inlinable
+    public func codePointPrecedes(_ other: String) -> Bool { codePointCompare(other) < 0 }
 }
