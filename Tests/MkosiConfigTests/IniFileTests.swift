@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct IniFileTests {
     func entries(_ text: String, only: Set<String> = []) throws -> [(String, String, String, Int)] {
-        try IniFile.parse(text, path: "f.conf", onlySections: only).flatMap(\.entries).map {
+        try IniFile.entries(IniFile.scan(text, path: "f.conf"), onlySections: only).map {
             ($0.section, $0.key, $0.value, $0.line)
         }
     }
@@ -61,8 +61,18 @@ import Testing
         #expect(errorMessage { _ = try IniFile.parse(text, path: "f.conf") } == message)
     }
 
+    /// A line without `=` is an error only where it is read, and only once reading gets there.
+    @Test func lineErrorsCountOnlyInSectionsThatAreRead() throws {
+        let items = IniFile.scan("[Match]\nDistribution=debian\n[Content]\nbroken line\n", path: "f.conf")
+        #expect(try IniFile.entries(items, onlySections: ["Match"]).count == 1)
+        #expect(errorMessage { _ = try IniFile.entries(items, onlySections: ["Content"]) } == "f.conf:4: Setting broken line must be followed by '='")
+        let header = IniFile.scan("[Content]\nA=b\n[Broken\n", path: "f.conf")
+        #expect(errorMessage { _ = try IniFile.entries(header, onlySections: ["Match"]) } == "f.conf:3: [Broken is not a valid section")
+    }
+
     @Test func dedentKeepsRelativeIndentation() {
-        #expect(IniFile.dedent(["  a", "    b", "", "  c"]) == ["a", "  b", "", "c"])
-        #expect(IniFile.dedent(["\ta", "  b"]) == ["\ta", "  b"])
+        func lines(_ l: [String]) -> [ArraySlice<UInt8>] { l.map { Array($0.utf8)[...] } }
+        #expect(IniFile.dedent(lines(["  a", "    b", "", "  c"])) == lines(["a", "  b", "", "c"]))
+        #expect(IniFile.dedent(lines(["\ta", "  b"])) == lines(["\ta", "  b"]))
     }
 }
