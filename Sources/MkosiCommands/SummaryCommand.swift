@@ -56,7 +56,8 @@ enum OriginReport {
         (loaded.tools.map { [$0] } ?? []) + loaded.images
     }
 
-    /// One block per image; explicitly set settings first, then those left at their default.
+    /// One block per image: every setting that is not at its default, as `Name=value`, with
+    /// where the value came from; then how many settings are at their defaults.
     static func text(_ loaded: LoadedConfiguration) -> String {
         var out = ""
         for (n, c) in images(loaded).enumerated() {
@@ -64,15 +65,16 @@ enum OriginReport {
             out += Terminal.bold("IMAGE: \(c.image)") + "\n"
             let all = entries(c)
             let set = all.filter { $0.origins != [.defaultValue] }
-            let defaulted = all.filter { $0.origins == [.defaultValue] }
-            let width = (all.map(\.name.count).max() ?? 20) + 1
-            for e in set {
-                let pad = String(repeating: " ", count: max(1, width - e.name.count))
-                out += "    \(e.name)\(pad)\(e.value)\n    \(String(repeating: " ", count: width))← \(describe(e.origins, cwd: loaded.cwd))\n"
+            let lefts = set.map { e -> String in
+                let value = e.value.count > 60 ? String(e.value.prefix(59)) + "…" : e.value
+                return "\(e.name)=\(value)"
             }
-            if !defaulted.isEmpty {
-                out += "    Left at their defaults: " + defaulted.map(\.name).joined(separator: ", ") + "\n"
+            let width = min((lefts.map(\.count).max() ?? 0) + 2, 72)
+            for (left, e) in zip(lefts, set) {
+                let pad = String(repeating: " ", count: max(2, width - left.count))
+                out += "  \(left)\(pad)\(describe(e.origins, cwd: loaded.cwd))\n"
             }
+            out += "  (\(all.count - set.count) other settings have their default values)\n"
         }
         return out
     }

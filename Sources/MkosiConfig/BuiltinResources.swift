@@ -12,9 +12,14 @@ import MkosiCore
 public final class BuiltinResources: @unchecked Sendable {
     private var root: String?
     private let override: String?
+    private let cacheBase: String?
 
-    public init(override: String? = Env.get("MKOSI_RESOURCES")) {
+    /// - Parameters:
+    ///   - override: a resources directory to use as it is.
+    ///   - cacheBase: where to write the resources (default `$XDG_CACHE_HOME` or `~/.cache`).
+    public init(override: String? = Env.get("MKOSI_RESOURCES"), cacheBase: String? = nil) {
         self.override = override
+        self.cacheBase = cacheBase
     }
 
     /// The directory of the built-in resource `name`.
@@ -29,7 +34,7 @@ public final class BuiltinResources: @unchecked Sendable {
             root = override
             return override
         }
-        let base = Env.get("XDG_CACHE_HOME").flatMap { $0.isEmpty ? nil : $0 }
+        let base = cacheBase ?? Env.get("XDG_CACHE_HOME").flatMap { $0.isEmpty ? nil : $0 }
             ?? Env.get("HOME").map { Path.join($0, ".cache") } ?? "/var/tmp"
         let dir = Path.join(base, "mkosi-swift/resources-\(BuiltinResourceFiles.contentHash)")
         if !FS.isDirectory(dir) { try materialize(dir) }
