@@ -70,6 +70,9 @@ public struct LoadedConfiguration: Sendable {
     public var images: [Config]
     /// The invocation directory (after `-C`).
     public var cwd: String
+    /// The settings given on the command line with their values, as `History=yes` records them
+    /// after a successful build (`History.write`).
+    public var commandLineSettings: [(Setting, Value)] = []
 
     public var main: Config? { images.last }
 }

@@ -31,6 +31,16 @@ public enum ConfigLoader {
         context.directory = args.directory
         let configdir = args.directory.flatMap { configDirectory(for: $0) }
 
+        let historyDir = History.directory(for: args, cwd: invocationDirectory)
+        if History.applies(args, historyDir: historyDir) {
+            try History.merge(into: &context.cli, from: Path.join(historyDir, "latest.json"))
+        }
+        // What a new history would record: the command-line settings, finalised before any
+        // configuration file is read (as upstream does).
+        result.commandLineSettings = try Settings.dests.filter { context.cli.contains($0) }.map {
+            (Settings.setting($0), try context.finalizeValue($0))
+        }
+
         try context.parseNewIncludes()
         context.files = []
 
