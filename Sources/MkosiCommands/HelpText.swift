@@ -53,8 +53,12 @@ enum HelpText {
         out += "Usage:\n  mkosi [options…] [verb] [-- args for the verb…]\n\n"
         out += "Options may come before or after the verb. Settings from mkosi.conf can be given as\n"
         out += "options too (an empty value, as in --package=, resets a list).\n\n"
-        out += Terminal.bold("Verbs:") + "\n"
-        for (v, h) in verbs { out += row(v, h) }
+        out += Terminal.bold("Verbs:") + " (those marked * are not implemented yet)\n"
+        for (v, h) in verbs {
+            let name = String(v.prefix(while: { $0 != " " && $0 != "," }))
+            let works = Verb(rawValue: name).map(Mkosi.implementedVerbs.contains) ?? false
+            out += row((works ? "" : "* ") + v, h)
+        }
         out += "\n" + Terminal.bold("Global options:") + "\n"
         for (o, h) in globals { out += row(o, h) }
         var section: Section? = nil
@@ -83,11 +87,27 @@ enum HelpText {
         }
     }
 
+    /// Two columns; the right one is word-wrapped to 100 columns.
     static func row(_ left: String, _ right: String) -> String {
         let width = 34
-        if left.count + 2 >= width {
-            return "  \(left)\n" + String(repeating: " ", count: width + 2) + right + "\n"
+        let indent = String(repeating: " ", count: width + 2)
+        var lines: [String] = []
+        var line = ""
+        for word in right.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > 100 - width - 2 {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
         }
-        return "  " + left + String(repeating: " ", count: width - left.count) + right + "\n"
+        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        var out = ""
+        if left.count + 2 >= width {
+            out = "  \(left)\n" + indent + lines[0] + "\n"
+        } else {
+            out = "  " + left + String(repeating: " ", count: width - left.count) + lines[0] + "\n"
+        }
+        for l in lines.dropFirst() { out += indent + l + "\n" }
+        return out
     }
 }

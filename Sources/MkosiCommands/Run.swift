@@ -7,6 +7,9 @@ import MkosiCore
 /// The entry point of the `mkosi` command: parses everything, runs the verb, and turns errors
 /// into a message and an exit status. Nothing below throws past this function.
 public enum Mkosi {
+    /// Verbs that work in this version; the others exit with "not implemented yet".
+    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help]
+
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
     /// Runs `mkosi` with `argv` (without the program name) and returns the exit status.

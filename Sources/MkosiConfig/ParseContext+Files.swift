@@ -109,6 +109,8 @@ extension ParseContext {
             let value = try s.parser.parse(raw, old: config[s.dest], env: env)
             config.assign(s.dest, value, origin: origin, appends: s.parser.isCollection)
         } catch let e as MkosiError {
+            var e = e
+            if e.location == nil { e.message = "Setting \(s.name) (auto-detected file): \(e.message)" }
             throw e.located(at: location)
         }
     }
@@ -253,6 +255,8 @@ extension ParseContext {
             do {
                 return try Matching.match(matcher, condition: v, value: value)
             } catch let e as MkosiError {
+                var e = e
+                e.message = "[\(section)] \(key)=\(v): \(e.message)"
                 throw e.located(at: location)
             }
         }
