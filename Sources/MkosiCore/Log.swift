@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Log lines on standard error in upstream mkosi's style: `‣ message`, coloured by level when
 /// standard error is a terminal.
@@ -13,10 +14,20 @@ public enum Log {
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }
 
-    nonisolated(unsafe) private static var threshold: Level = initialThreshold()
-    nonisolated(unsafe) private static var warningCount = 0
-    /// Messages captured instead of printed (tests use this); nil means print.
-    nonisolated(unsafe) private static var captured: [String]? = nil
+    private struct State {
+        var threshold: Level
+        var warnings = 0
+    }
+
+    private static let state = Mutex(State(threshold: initialThreshold()))
+
+    /// Collects messages instead of printing them, for `capturing`.
+    public final class Sink: Sendable {
+        let lines = Mutex<[String]>([])
+    }
+
+    /// The sink of the current task, if its log is being captured.
+    @TaskLocal public static var sink: Sink?
 
     private static func initialThreshold() -> Level {
         guard let raw = getenv("SYSTEMD_LOG_LEVEL") else { return .info }
@@ -29,37 +40,39 @@ public enum Log {
     }
 
     public static func setDebug(_ on: Bool) {
-        if on { threshold = .debug }
+        if on { state.withLock { $0.threshold = .debug } }
     }
 
-    public static var isDebug: Bool { threshold == .debug }
+    public static var isDebug: Bool { state.withLock { $0.threshold == .debug } }
 
     /// Number of warnings emitted so far.
-    public static var warnings: Int { warningCount }
+    public static var warnings: Int { state.withLock { $0.warnings } }
 
-    public static func debug(_ message: @autoclosure () -> String) { emit(.debug, message()) }
+    public static func debug(_ message: @autoclosure () -> String) {
+        guard isDebug else { return }
+        emit(.debug, message())
+    }
     public static func info(_ message: String) { emit(.info, message) }
     public static func warning(_ message: String) {
-        warningCount += 1
+        state.withLock { $0.warnings += 1 }
         emit(.warning, message)
     }
     public static func error(_ message: String) { emit(.error, message) }
 
-    /// Runs `body` with log output captured, returning what would have been printed.
+    /// Runs `body` with the log output of this task captured, returning what would have been
+    /// printed (at any level).
     public static func capturing<T>(_ body: () throws -> T) rethrows -> (T, [String]) {
-        let saved = captured
-        captured = []
-        defer { captured = saved }
-        let result = try body()
-        return (result, captured ?? [])
+        let sink = Sink()
+        let result = try $sink.withValue(sink) { try body() }
+        return (result, sink.lines.withLock { $0 })
     }
 
     private static func emit(_ level: Level, _ message: String) {
-        guard level >= threshold else { return }
-        if captured != nil {
-            captured?.append(message)
+        if let sink {
+            sink.lines.withLock { $0.append(message) }
             return
         }
+        guard level >= state.withLock({ $0.threshold }) else { return }
         let color: String
         switch level {
         case .debug: color = Terminal.gray
