@@ -6,17 +6,24 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [.executable(name: "mkosi", targets: ["mkosi"])],
     targets: [
+        // C only where Swift cannot reach: unshare, pivot_root, prctl, flag-setting signal handlers.
+        .target(name: "CLinux"),
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
-        .target(name: "MkosiCore"),
+        .target(name: "MkosiCore", dependencies: ["CLinux"]),
+        // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.
+        .target(name: "MkosiSandbox", dependencies: ["CLinux"]),
         // Pure configuration engine: INI dialect, the settings table, match/include/profiles/
         // subimages, specifiers, finalisation, JSON and summary output.
         .target(name: "MkosiConfig", dependencies: ["MkosiCore"]),
+        // The build pipeline: package managers, steps, outputs.
+        .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
         // One file per verb.
-        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig"]),
-        .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore"]),
+        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild"]),
+        .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore"]),
+        .testTarget(name: "BuildTests", dependencies: ["MkosiBuild", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

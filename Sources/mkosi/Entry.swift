@@ -2,12 +2,17 @@
 import Glibc
 #endif
 import MkosiCommands
+import MkosiSandbox
 
-/// `mkosi`: everything happens in `Mkosi.run`, which never throws.
+/// `mkosi`: the sandbox helper branch runs first (while the process has one thread); everything
+/// else happens in `Mkosi.run`, which never throws.
 @main
 enum Entry {
     static func main() {
-        let status = Mkosi.run(Array(CommandLine.arguments.dropFirst()))
-        exit(status)
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args.first == SandboxHelper.flag {
+            SandboxHelper.main(Array(args.dropFirst()))
+        }
+        exit(Mkosi.run(args))
     }
 }

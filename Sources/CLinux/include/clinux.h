@@ -1,0 +1,23 @@
+#ifndef MKOSI_CLINUX_H
+#define MKOSI_CLINUX_H
+
+#include <sys/types.h>
+
+/* What Swift's Glibc module does not export: unshare(), the CLONE_* flags, pivot_root(),
+ * PR_SET_PDEATHSIG and signal handling that only sets a flag. */
+
+extern const int MKOSI_CLONE_NEWNS;
+extern const int MKOSI_CLONE_NEWUSER;
+
+int mkosi_unshare(int flags);
+int mkosi_pivot_root(const char *new_root, const char *put_old);
+/* Ask for `sig` when the parent dies. */
+int mkosi_set_parent_death_signal(int sig);
+
+/* SIGINT, SIGTERM and SIGHUP set a flag (and are forwarded to the child process registered
+ * with mkosi_set_child) instead of killing mkosi, so it can clean up. */
+void mkosi_install_interrupt_handlers(void);
+int mkosi_interrupted(void);
+void mkosi_set_child(pid_t pid);
+
+#endif

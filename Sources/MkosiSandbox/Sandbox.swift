@@ -1,0 +1,78 @@
+/// A sandbox for one command: a private mount namespace (and, when not root, a user namespace
+/// mapping the caller to root) whose root file system is assembled from the operations below,
+/// in order. Nothing of it outlives the command: the mounts vanish with the namespace.
+///
+/// `Sandbox` only describes; `argv(for:)` turns the description into the command line of the
+/// sandbox helper (`mkosi --internal-sandbox …`), which `SandboxHelper` executes.
+public struct Sandbox: Sendable {
+    public enum Operation: Sendable, Equatable {
+        /// An empty tmpfs.
+        case tmpfs(String)
+        /// A recursive bind mount of a host path (`optional`: skipped if the source is missing).
+        case bind(source: String, target: String, readOnly: Bool, optional: Bool)
+        /// A fresh procfs (or the host's, where a fresh one cannot be mounted).
+        case proc(String)
+        /// A minimal /dev: null, zero, full, random, urandom, tty, pts, shm.
+        case dev(String)
+        case directory(String)
+        case symlink(target: String, path: String)
+    }
+
+    public var operations: [Operation] = []
+    /// Map the caller's user to root in a new user namespace (for unprivileged callers).
+    public var userNamespace: Bool
+    /// The working directory of the command, inside the sandbox.
+    public var workingDirectory: String? = nil
+    public var environment: [(String, String)] = []
+
+    public init(userNamespace: Bool) {
+        self.userNamespace = userNamespace
+    }
+
+    public mutating func add(_ op: Operation) { operations.append(op) }
+
+    public mutating func bind(_ source: String, _ target: String? = nil, readOnly: Bool = false, optional: Bool = false) {
+        operations.append(.bind(source: source, target: target ?? source, readOnly: readOnly, optional: optional))
+    }
+
+    /// The host's `/usr` (read-only) with the merged-/usr symlinks, `/etc` pieces needed to
+    /// resolve names and verify TLS, a private `/tmp`, `/var/tmp`, `/run`, `/proc` and `/dev`.
+    public static func withHostTools(userNamespace: Bool) -> Sandbox {
+        var s = Sandbox(userNamespace: userNamespace)
+        s.bind("/usr", readOnly: true)
+        for (link, target) in [("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")] {
+            s.add(.symlink(target: target, path: link))
+        }
+        s.add(.tmpfs("/tmp"))
+        s.add(.tmpfs("/var/tmp"))
+        s.add(.tmpfs("/run"))
+        s.add(.proc("/proc"))
+        s.add(.dev("/dev"))
+        s.add(.tmpfs("/etc"))
+        for f in ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/ssl",
+                  "/etc/ca-certificates", "/etc/pki", "/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime"] {
+            s.bind(f, readOnly: true, optional: true)
+        }
+        return s
+    }
+
+    /// The helper's command line for running `command` in this sandbox.
+    public func argv(for command: [String], helper: String) -> [String] {
+        var a = [helper, SandboxHelper.flag]
+        if userNamespace { a.append("--userns") }
+        for op in operations {
+            switch op {
+            case .tmpfs(let t): a += ["--tmpfs", t]
+            case .bind(let s, let t, let ro, let opt):
+                a += [ro ? (opt ? "--ro-bind-try" : "--ro-bind") : (opt ? "--bind-try" : "--bind"), s, t]
+            case .proc(let t): a += ["--proc", t]
+            case .dev(let t): a += ["--dev", t]
+            case .directory(let t): a += ["--dir", t]
+            case .symlink(let target, let path): a += ["--symlink", target, path]
+            }
+        }
+        if let workingDirectory { a += ["--chdir", workingDirectory] }
+        for (k, v) in environment { a += ["--setenv", k, v] }
+        return a + ["--"] + command
+    }
+}

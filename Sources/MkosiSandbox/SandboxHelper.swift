@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// The sandbox helper: `mkosi --internal-sandbox [--userns] OPERATIONS… [--chdir DIR]
+/// [--setenv K V]… -- COMMAND…`. It runs first thing in `main`, while the process has a single
+/// thread, uses only Glibc, and ends in `execvp` (or exits 125 with a message on stderr).
+///
+/// It unshares a mount namespace (and a user namespace with `--userns`), makes every mount a
+/// slave, moves to a tmpfs with the host root at `/oldroot`, builds the new root at `/newroot`
+/// from the operations (sources are host paths), pivots into it and drops the host root.
+public enum SandboxHelper {
+    public static let flag = "--internal-sandbox"
+
+    public static func main(_ args: [String]) -> Never {
+        var userns = false
+        var ops: [[String]] = []
+        var chdirTo: String? = nil
+        var env: [(String, String)] = []
+        var i = 0
+        func take(_ n: Int) -> [String] {
+            guard i + n < args.count else { fail("missing argument for \(args[i])", errno: 0) }
+            let r = Array(args[(i + 1)...(i + n)])
+            i += n
+            return r
+        }
+        while i < args.count {
+            let a = args[i]
+            switch a {
+            case "--": i += 1; break
+            case "--userns": userns = true
+            case "--tmpfs", "--proc", "--dev", "--dir": ops.append([a] + take(1))
+            case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try", "--symlink": ops.append([a] + take(2))
+            case "--chdir": chdirTo = take(1)[0]
+            case "--setenv":
+                let kv = take(2)
+                env.append((kv[0], kv[1]))
+            default: fail("unknown option \(a)", errno: 0)
+            }
+            if a == "--" { break }
+            i += 1
+        }
+        let command = Array(args[i...])
+        guard !command.isEmpty else { fail("no command given", errno: 0) }
+
+        let uid = getuid(), gid = getgid()
+        if userns {
+            check(mkosi_unshare(MKOSI_CLONE_NEWUSER | MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
+            writeFile("/proc/self/setgroups", "deny\n")
+            writeFile("/proc/self/uid_map", "0 \(uid) 1\n")
+            writeFile("/proc/self/gid_map", "0 \(gid) 1\n")
+        } else {
+            check(mkosi_unshare(MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        }
+        check(mount(nil, "/", nil, UInt(MS_SLAVE | MS_REC), nil), "making / a slave mount")
+        check(mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755"), "mounting the staging tmpfs")
+        check(chdir("/tmp"), "chdir /tmp")
+        mkdir("newroot", 0o755)
+        mkdir("oldroot", 0o755)
+        check(mount("newroot", "newroot", nil, UInt(MS_BIND | MS_REC), nil), "bind-mounting newroot")
+        check(mkosi_pivot_root(".", "oldroot"), "pivot_root")
+        check(chdir("/"), "chdir /")
+
+        for op in ops { apply(op, userns: userns) }
+
+        check(chdir("/newroot"), "chdir /newroot")
+        check(mkosi_pivot_root(".", "."), "pivot_root into the new root")
+        check(umount2(".", Int32(MNT_DETACH)), "detaching the host root")
+        check(chdir(chdirTo ?? "/"), "chdir \(chdirTo ?? "/")")
+        for (k, v) in env { setenv(k, v, 1) }
+        _ = mkosi_set_parent_death_signal(SIGKILL)
+
+        var cargv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        execvp(command[0], &cargv)
+        fail("executing \(command[0])", errno: errno, status: 127)
+    }
+
+    static func apply(_ op: [String], userns: Bool) {
+        let dst = { (p: String) in "/newroot" + (p.hasPrefix("/") ? p : "/" + p) }
+        switch op[0] {
+        case "--tmpfs":
+            mkdirs(dst(op[1]))
+            check(mount("tmpfs", dst(op[1]), "tmpfs", 0, "mode=0755"), "tmpfs on \(op[1])")
+        case "--dir":
+            mkdirs(dst(op[1]))
+        case "--symlink":
+            mkdirs(parent(dst(op[2])))
+            if symlink(op[1], dst(op[2])) != 0 && errno != EEXIST { fail("symlink \(op[2])", errno: errno) }
+        case "--proc":
+            mkdirs(dst(op[1]))
+            if mount("proc", dst(op[1]), "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) != 0 {
+                check(mount("/oldroot/proc", dst(op[1]), nil, UInt(MS_BIND | MS_REC), nil), "binding /proc")
+            }
+        case "--dev":
+            let d = dst(op[1])
+            mkdirs(d)
+            check(mount("tmpfs", d, "tmpfs", UInt(MS_NOSUID), "mode=0755"), "tmpfs on \(op[1])")
+            for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+                let fd = open(d + "/" + node, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                if fd >= 0 { close(fd) }
+                check(mount("/oldroot/dev/" + node, d + "/" + node, nil, UInt(MS_BIND), nil), "binding /dev/\(node)")
+            }
+            mkdirs(d + "/pts")
+            if mount("devpts", d + "/pts", "devpts", UInt(MS_NOSUID | MS_NOEXEC), "newinstance,ptmxmode=0666,mode=620") == 0 {
+                symlink("pts/ptmx", d + "/ptmx")
+            }
+            mkdirs(d + "/shm")
+            _ = mount("tmpfs", d + "/shm", "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=1777")
+            for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                                   ("stderr", "/proc/self/fd/2")] {
+                symlink(target, d + "/" + name)
+            }
+        case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try":
+            let src = "/oldroot" + op[1]
+            let target = dst(op[2])
+            var st = stat()
+            guard stat(src, &st) == 0 else {
+                if op[0].hasSuffix("-try") { return }
+                fail("bind source \(op[1])", errno: errno)
+            }
+            if st.st_mode & S_IFMT == S_IFDIR {
+                mkdirs(target)
+            } else {
+                mkdirs(parent(target))
+                let fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                if fd >= 0 { close(fd) }
+            }
+            check(mount(src, target, nil, UInt(MS_BIND | MS_REC), nil), "binding \(op[1]) to \(op[2])")
+            if op[0].hasPrefix("--ro") {
+                check(mount(nil, target, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY), nil), "making \(op[2]) read-only")
+            }
+        default:
+            fail("unknown operation \(op[0])", errno: 0)
+        }
+    }
+
+    static func parent(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/"), i != p.startIndex else { return "/" }
+        return String(p[..<i])
+    }
+
+    static func mkdirs(_ p: String) {
+        var st = stat()
+        if stat(p, &st) == 0 { return }
+        mkdirs(parent(p))
+        if mkdir(p, 0o755) != 0 && errno != EEXIST { fail("creating \(p)", errno: errno) }
+    }
+
+    static func writeFile(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { fail("opening \(path)", errno: errno) }
+        let n = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        if n < 0 { fail("writing \(path)", errno: errno) }
+        close(fd)
+    }
+
+    static func check(_ rc: Int32, _ what: String) {
+        if rc != 0 { fail(what, errno: errno) }
+    }
+
+    static func fail(_ what: String, errno e: Int32, status: Int32 = 125) -> Never {
+        let message = e != 0 ? "mkosi-sandbox: \(what): \(String(cString: strerror(e)))\n" : "mkosi-sandbox: \(what)\n"
+        _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        _exit(status)
+    }
+}
