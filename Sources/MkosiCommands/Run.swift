@@ -8,7 +8,7 @@ import MkosiCore
 /// into a message and an exit status. Nothing below throws past this function.
 public enum Mkosi {
     /// Verbs that work in this version; the others exit with "not implemented yet".
-    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help]
+    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean]
 
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
@@ -63,10 +63,14 @@ public enum Mkosi {
             try DocumentationCommand.run(args.cmdline, resources: resources)
         case .bump:
             try BumpCommand.run(loaded)
+        case .build:
+            try BuildCommand.run(loaded)
+        case .clean:
+            try CleanCommand.run(loaded)
         default:
             throw MkosiError(
                 .unsupported, "The '\(args.verb.rawValue)' verb is not implemented yet in this mkosi",
-                hint: "Verbs that work now: summary, cat-config, dependencies, completion, documentation, bump, help")
+                hint: "Verbs that work now: build, clean, summary, cat-config, dependencies, completion, documentation, bump, help")
         }
         return 0
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// Runs host tools. Every call goes through here so that `--debug` logs the full command line
 /// and a failure becomes one error naming the command and its exit status.
@@ -78,5 +79,78 @@ public enum HostCommand {
             throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
         }
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// Runs `argv` with standard input, output and error inherited (output streams to the
+    /// terminal), optionally with `environment` replacing the process environment.
+    ///
+    /// While it runs, SIGINT/SIGTERM/SIGHUP are forwarded to it and recorded; if one arrived,
+    /// `Interrupted` is thrown afterwards so callers unwind and clean up.
+    ///
+    /// - Parameter display: the command line to name in errors (defaults to `argv`).
+    /// - Throws: `MkosiError` `.command(status:)` naming the command and its status.
+    @discardableResult
+    public static func run(_ argv: [String], environment: [String: String]? = nil, display: [String]? = nil,
+                           check: Bool = true) throws -> Int32 {
+        precondition(!argv.isEmpty)
+        let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
+        Log.debug("+ \(line)")
+        Interrupt.install()
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in
+            env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { cEnv?.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = cArgs.withUnsafeBufferPointer { args -> Int32 in
+            if let cEnv {
+                return cEnv.withUnsafeBufferPointer { envp in
+                    posix_spawnp(&pid, argv[0], nil, &attributes, UnsafeMutablePointer(mutating: args.baseAddress!),
+                                 UnsafeMutablePointer(mutating: envp.baseAddress!))
+                }
+            }
+            return posix_spawnp(&pid, argv[0], nil, &attributes, UnsafeMutablePointer(mutating: args.baseAddress!), environ)
+        }
+        guard rc == 0 else {
+            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
+                             hint: "Is \(argv[0]) installed?")
+        }
+        mkosi_set_child(pid)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        mkosi_set_child(0)
+        let exited = status & 0x7f == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        try Interrupt.check()
+        if check && code != 0 {
+            let how = exited ? "exit status \(code)" : "signal \(status & 0x7f)"
+            throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
+        }
+        return code
+    }
+}
+
+/// Ctrl-C and SIGTERM: recorded (and forwarded to the running child) instead of killing mkosi
+/// on the spot, so that mounts, temporary directories and partial outputs are cleaned up.
+public enum Interrupt {
+    public static func install() { mkosi_install_interrupt_handlers() }
+
+    /// Throws if a signal arrived.
+    public static func check() throws {
+        let sig = mkosi_interrupted()
+        if sig != 0 { throw MkosiError(.failed, "Interrupted (signal \(sig))") }
     }
 }

@@ -1,0 +1,215 @@
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// apt and dpkg, for Debian, Ubuntu and Kali. apt runs from the host (or tools tree) inside the
+/// sandbox with the image at `/buildroot`; dpkg installs into it with `--root`.
+public struct Apt {
+    let context: BuildContext
+    var config: Config { context.config }
+
+    public init(_ context: BuildContext) { self.context = context }
+
+    /// Debian's name for the architecture.
+    static func debianArchitecture(_ a: Architecture) -> String {
+        switch a {
+        case .x86_64: return "amd64"
+        case .x86: return "i386"
+        case .arm64: return "arm64"
+        case .arm: return "armhf"
+        case .ppc64LE: return "ppc64el"
+        case .mips64LE: return "mips64el"
+        case .mipsLE: return "mipsel"
+        case .loongarch64: return "loong64"
+        default: return a.rawValue
+        }
+    }
+
+    var architecture: String { Apt.debianArchitecture(config.architecture) }
+
+    /// The deb822 sources: the release, its updates and security suites (debug suites are
+    /// opt-in through `Repositories=`), or the single `LocalMirror=`.
+    func sources() -> String {
+        let keyring: String
+        switch config.distribution {
+        case .ubuntu: keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg"
+        case .kali: keyring = "/usr/share/keyrings/kali-archive-keyring.gpg"
+        default: keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+        }
+        let trust = config["repository_key_check"].bool == false ? "Trusted: yes" : "Signed-By: \(keyring)"
+        if let local = config["local_mirror"].string {
+            return "Types: deb\nURIs: \(local)\nSuites: \(config.release)\nComponents: main\nTrusted: yes\n"
+        }
+        let release = config.release
+        let components = (["main"] + config["repositories"].strings).joined(separator: " ")
+        var stanzas: [(String, [String])] = []
+        switch config.distribution {
+        case .ubuntu:
+            let mirror = config["mirror"].string
+                ?? (config.architecture == .x86_64 || config.architecture == .x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com")
+            stanzas = [(mirror, [release, "\(release)-updates", "\(release)-security"])]
+        case .kali:
+            stanzas = [(config["mirror"].string ?? "http://http.kali.org/kali", [release])]
+        default:
+            let mirror = config["mirror"].string ?? "http://deb.debian.org"
+            var suites = [release]
+            let rolling = ["unstable", "sid"].contains(release)
+            if !rolling { suites.append("\(release)-updates") }
+            stanzas = [(joinURL(mirror, "debian"), suites)]
+            if !rolling { stanzas.append((joinURL(mirror, "debian-security"), ["\(release)-security"])) }
+        }
+        return stanzas.map { uri, suites in
+            "Types: deb\nURIs: \(uri)\nSuites: \(suites.joined(separator: " "))\nComponents: \(components)\n\(trust)\n"
+        }.joined(separator: "\n")
+    }
+
+    func joinURL(_ base: String, _ path: String) -> String {
+        (base.hasSuffix("/") ? base : base + "/") + path
+    }
+
+    /// apt's configuration: everything is passed through one file so apt parses it first.
+    func aptConf() -> String {
+        var dpkgOptions = ["--root=/buildroot", "--force-unsafe-io", "--force-architecture", "--force-depends", "--no-debsig"]
+        if config["with_docs"].bool == false {
+            dpkgOptions += ["--path-exclude=/usr/share/doc/*", "--path-include=/usr/share/doc/*/copyright",
+                            "--path-exclude=/usr/share/man/*", "--path-exclude=/usr/share/groff/*",
+                            "--path-exclude=/usr/share/gtk-doc/*", "--path-exclude=/usr/share/info/*"]
+        }
+        let recommends = config["with_recommends"].bool == true ? "true" : "false"
+        var lines = [
+            "APT::Architecture \"\(architecture)\";", "APT::Architectures \"\(architecture)\";",
+            "APT::Install-Recommends \"\(recommends)\";", "APT::Immediate-Configure \"off\";",
+            "APT::Get::Assume-Yes \"true\";", "APT::Get::AutomaticRemove \"true\";",
+            "APT::Get::Allow-Change-Held-Packages \"true\";", "APT::Get::Allow-Remove-Essential \"true\";",
+            "APT::Sandbox::User \"root\";", "Acquire::AllowReleaseInfoChange \"true\";",
+            "Acquire::Check-Valid-Until \"false\";", "Dir::Cache \"/var/cache/apt\";",
+            "Dir::State \"/buildroot/var/lib/apt\";", "Dir::State::lists \"/var/lib/apt/lists/\";",
+            "Dir::State::Status \"/buildroot/var/lib/dpkg/status\";", "Dir::Log \"/var/log/apt\";",
+            "Dir::Etc \"/etc/apt\";", "Dir::Bin::DPkg \"/usr/bin/dpkg\";", "Debug::NoLocking \"true\";",
+            "DPkg::Use-Pty \"false\";", "DPkg::Install::Recursive::Minimum \"1000\";",
+            "pkgCacheGen::ForceEssential \",\";",
+        ]
+        lines.append("DPkg::Options { " + dpkgOptions.map { "\"\($0)\";" }.joined(separator: " ") + " };")
+        if let proxy = config["proxy_url"].string {
+            lines += ["Acquire::http::Proxy \"\(proxy)\";", "Acquire::https::Proxy \"\(proxy)\";"]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the sandbox's apt configuration and creates the cache directories.
+    func setup() throws {
+        let etc = context.sandboxEtc + "/apt"
+        try FS.makeDirectories(etc + "/sources.list.d")
+        try FS.makeDirectories(etc + "/apt.conf.d")
+        try FS.makeDirectories(etc + "/preferences.d")
+        try FS.writeAtomically(etc + "/apt.conf", aptConf())
+        try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
+        for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
+            try FS.makeDirectories(Path.join(context.packageCache, dir))
+        }
+        for dir in ["var/lib/apt", "var/lib/dpkg/info", "var/lib/dpkg/updates", "var/cache/apt", "etc/apt"] {
+            try FS.makeDirectories(Path.join(context.root, dir))
+        }
+        for file in ["var/lib/dpkg/status", "var/lib/dpkg/available"] where !FS.exists(Path.join(context.root, file)) {
+            try FS.writeAtomically(Path.join(context.root, file), "")
+        }
+    }
+
+    /// The sandbox apt and dpkg run in.
+    func sandbox() -> Sandbox {
+        var s = context.toolsSandbox()
+        s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true)
+        s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
+        s.bind(Path.join(context.packageCache, "lib/apt/lists"), "/var/lib/apt/lists")
+        s.add(.directory("/var/log/apt"))
+        // dpkg resolves users and groups through the image's databases.
+        s.add(.symlink(target: "/buildroot/etc/passwd", path: "/etc/passwd"))
+        s.add(.symlink(target: "/buildroot/etc/group", path: "/etc/group"))
+        // Maintainer scripts run chrooted into the image and need its API file systems.
+        s.add(.proc("/buildroot/proc"))
+        s.add(.dev("/buildroot/dev"))
+        s.add(.tmpfs("/buildroot/run"))
+        s.add(.tmpfs("/buildroot/tmp"))
+        return s
+    }
+
+    func environment() -> [String: String] {
+        var env = context.baseEnvironment()
+        env["APT_CONFIG"] = "/etc/apt/apt.conf"
+        env["DEBIAN_FRONTEND"] = "noninteractive"
+        env["DEBCONF_INTERACTIVE_SEEN"] = "true"
+        env["KERNEL_INSTALL_BYPASS"] = "1"
+        env["INITRD"] = "No"
+        return env
+    }
+
+    func invoke(_ operation: String, _ arguments: [String] = [], sandbox extra: [Sandbox.Operation] = []) throws {
+        var s = sandbox()
+        s.operations += extra
+        try context.run(["apt-get", operation] + arguments, in: s, environment: environment())
+    }
+
+    /// Refreshes the repository metadata (once per build).
+    public func update() throws {
+        try setup()
+        try invoke("update")
+    }
+
+    /// Bootstraps a Debian root without debootstrap: merged-/usr symlinks, the essential
+    /// packages unpacked first (so maintainer scripts find their tools), then installed by dpkg.
+    public func bootstrap() throws {
+        let root = context.root
+        var dirs = ["bin", "sbin", "lib"]
+        if architecture == "amd64" { dirs += ["lib32", "lib64", "libx32"] } else if architecture == "i386" { dirs += ["lib64", "libx32"] } else { dirs += ["lib64"] }
+        for d in dirs where FS.lstat(Path.join(root, d)) == nil {
+            try FS.makeDirectories(Path.join(root, "usr/\(d)"))
+            guard symlink("usr/\(d)", Path.join(root, d)) == 0 else { throw FS.systemError("Cannot create \(root)/\(d)") }
+        }
+
+        // With Debug::pkgDPkgPm=1 apt downloads the essential set but runs no dpkg command; the
+        // Pre-Install-Pkgs hook writes the paths of the downloaded debs.
+        let listDir = context.workspace + "/essential"
+        try FS.makeDirectories(listDir)
+        try invoke("install", ["-oDebug::pkgDPkgPm=1", "-oDPkg::Pre-Install-Pkgs::=cat >/work/essential/list",
+                               "?essential ?architecture(\(architecture))", "base-files"],
+                   sandbox: [.bind(source: listDir, target: "/work/essential", readOnly: false, optional: false)])
+        let debs = try FS.readText(listDir + "/list").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        guard !debs.isEmpty else { throw MkosiError(.failed, "apt found no essential packages to bootstrap \(config.release)") }
+
+        var s = context.toolsSandbox()
+        s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt", readOnly: true)
+        var excludes: [String] = []
+        if config["with_docs"].bool == false {
+            excludes = ["usr/share/doc/*", "usr/share/man/*", "usr/share/groff/*", "usr/share/gtk-doc/*", "usr/share/info/*"]
+                .map { "--exclude=./\($0)" }
+        }
+        let script = debs.map { deb in
+            "dpkg-deb --fsys-tarfile \(ShellLexer.quote(deb)) | tar -x --keep-directory-symlink --no-same-owner -C /buildroot "
+                + excludes.joined(separator: " ")
+        }.joined(separator: " && ")
+        try context.run(["sh", "-e", "-c", script], in: s)
+
+        let names = debs.map { String(Path.basename($0).prefix(while: { $0 != "_" })) }
+        try install(names)
+    }
+
+    /// Installs packages into the image (with `policy-rc.d` keeping services from starting).
+    public func install(_ packages: [String]) throws {
+        guard !packages.isEmpty else { return }
+        let policy = Path.join(context.root, "usr/sbin/policy-rc.d")
+        try FS.makeDirectories(Path.dirname(policy))
+        try FS.writeAtomically(policy, "#!/bin/sh\nexit 101\n", mode: 0o755)
+        defer { unlink(policy) }
+        try invoke("install", packages)
+    }
+
+    /// Purges packages from the image.
+    public func remove(_ packages: [String]) throws {
+        guard !packages.isEmpty else { return }
+        try invoke("purge", packages)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

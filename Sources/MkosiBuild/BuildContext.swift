@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// Everything one image build works with: its configuration, a private workspace (removed when
+/// the build ends, whether it succeeds or not), and the caches it shares with other builds.
+///
+/// All mounts happen inside sandboxed child processes, so mkosi itself never holds a mount:
+/// when a build stops for any reason, nothing stays mounted.
+public final class BuildContext {
+    public let config: Config
+    public let args: Args
+    /// The invocation directory (after `-C`).
+    public let cwd: String
+    public let workspace: String
+    /// The image's root directory while it is being built.
+    public var root: String { workspace + "/root" }
+    /// Outputs are assembled here and moved to the output directory at the end.
+    public var staging: String { workspace + "/staging" }
+    /// The sandbox's `/etc` (package manager configuration).
+    public var sandboxEtc: String { workspace + "/etc" }
+    public let packageCache: String
+    public let outputDirectory: String
+    /// Path of this executable, which is also the sandbox helper.
+    public let helper: String
+    public let unprivileged: Bool
+
+    public init(config: Config, args: Args, cwd: String) throws {
+        self.config = config
+        self.args = args
+        self.cwd = cwd
+        unprivileged = getuid() != 0
+        helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
+        outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
+        let key = "\(config.distribution.rawValue)~\(config.release)~\(config.architecture.rawValue)"
+        packageCache = config["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
+
+        let base = config["workspace_dir"].string ?? UserDirectories.defaultWorkspace()
+        try FS.makeDirectories(base)
+        var template = Array("\(base)/mkosi-workspace-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a workspace in \(base)") }
+        workspace = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        do {
+            for dir in [root, staging, sandboxEtc] { try FS.makeDirectories(dir) }
+            chmod(root, 0o755)
+        } catch {
+            FS.removeTree(workspace)
+            throw error
+        }
+    }
+
+    /// Removes the workspace.
+    public func cleanup() {
+        if args.debugWorkspace {
+            Log.info("Workspace kept at \(workspace)")
+            return
+        }
+        FS.removeTree(workspace)
+    }
+
+    /// A sandbox with the host's tools, the image at `/buildroot`, and the package manager
+    /// configuration at `/etc`.
+    public func toolsSandbox() -> Sandbox {
+        var s = Sandbox.withHostTools(userNamespace: unprivileged)
+        s.bind(root, "/buildroot")
+        return s
+    }
+
+    /// Runs `argv` in `sandbox`; failures name `argv` (not the helper's command line).
+    public func run(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil) throws {
+        try HostCommand.run(sandbox.argv(for: argv, helper: helper), environment: environment ?? baseEnvironment(),
+                            display: argv)
+    }
+
+    /// The environment of every tool: a clean one with a sane PATH, plus `Environment=`.
+    public func baseEnvironment() -> [String: String] {
+        var env: [String: String] = [
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": "/", "LANG": "C.UTF-8", "TERM": Env.get("TERM") ?? "dumb",
+            "SYSTEMD_IN_CHROOT": "1", "SYSTEMD_HWDB_UPDATE_BYPASS": "1",
+        ]
+        if let sde = config["source_date_epoch"].int { env["SOURCE_DATE_EPOCH"] = String(sde) }
+        if let proxy = config["proxy_url"].string {
+            for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] { env[k] = proxy }
+        }
+        for (k, v) in (config["environment"].dict ?? OrderedDict()).pairs { env[k] = v }
+        return env
+    }
+}

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// Builds one image, in upstream's order: skeleton trees, packages (bootstrap first), extra
+/// trees, post-installation scripts, removals, finalize scripts, the output.
+///
+/// The output appears atomically in the output directory at the end; on any failure the
+/// previous output stays untouched and the workspace is removed.
+public enum Pipeline {
+    public static func build(_ config: Config, args: Args, cwd: String) throws {
+        try checkSupported(config)
+        let context = try BuildContext(config: config, args: args, cwd: cwd)
+        defer { context.cleanup() }
+        Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
+
+        try TreeCopy.install(config["skeleton_trees"].trees, into: context)
+        if config.distribution.isAptDistribution {
+            let apt = Apt(context)
+            try apt.update()
+            try apt.bootstrap()
+            try apt.install(config.packages)
+        }
+        try writeMachineId(context)
+        try TreeCopy.install(config["extra_trees"].trees, into: context)
+        try Scripts.run(config["postinst_scripts"].strings, phase: "final", context: context)
+        if config.distribution.isAptDistribution {
+            try Apt(context).remove(config["remove_packages"].strings)
+        }
+        try removeFiles(context)
+        try Scripts.run(config["finalize_scripts"].strings, phase: nil, context: context)
+        // Mount points the script sandboxes created inside the image.
+        FS.removeTree(Path.join(context.root, "work"))
+        try Output.make(context)
+    }
+
+    /// Refuses what this version cannot build yet, before any work is done.
+    static func checkSupported(_ config: Config) throws {
+        guard config.distribution.isAptDistribution || config.distribution == .custom else {
+            throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
+                             hint: "Debian, Ubuntu and Kali images can be built")
+        }
+        guard ["directory", "tar", "none"].contains(config.format) else {
+            throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
+                             hint: "Format=directory and Format=tar work")
+        }
+        let unsupported: [(String, String)] = [
+            ("build_scripts", "BuildScripts="), ("prepare_scripts", "PrepareScripts="), ("base_trees", "BaseTrees="),
+            ("build_packages", "BuildPackages="), ("volatile_packages", "VolatilePackages="),
+        ]
+        for (dest, name) in unsupported where !(config[dest].list ?? []).isEmpty {
+            throw MkosiError(.unsupported, "\(name) is not implemented yet in this mkosi")
+        }
+    }
+
+    /// `/etc/machine-id`: `MachineId=`, or `uninitialized` so the first boot generates one.
+    static func writeMachineId(_ context: BuildContext) throws {
+        let etc = Path.join(context.root, "etc")
+        guard FS.isDirectory(etc) else { return }
+        let id = context.config["machine_id"].string.map { $0.replacingOccurrences(of: "-", with: "") } ?? "uninitialized"
+        try FS.writeAtomically(Path.join(etc, "machine-id"), id + "\n", mode: 0o444)
+    }
+
+    /// `RemoveFiles=` globs, relative to the image root.
+    static func removeFiles(_ context: BuildContext) throws {
+        let patterns = context.config["remove_files"].strings
+        guard !patterns.isEmpty else { return }
+        var s = context.toolsSandbox()
+        s.workingDirectory = "/buildroot"
+        let script = "shopt -s nullglob dotglob; for p in " + patterns.map { p in
+            let rel = p.hasPrefix("/") ? String(p.dropFirst()) : p
+            return rel.split(separator: "/").map { part in Glob.hasMagic(String(part)) ? String(part) : ShellLexer.quote(String(part)) }
+                .joined(separator: "/")
+        }.joined(separator: " ") + "; do rm -rf -- \"$p\"; done"
+        try context.run(["bash", "-c", script], in: s)
+    }
+}

@@ -1,0 +1,82 @@
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// User scripts (`mkosi.postinst`, `mkosi.finalize`, …). A script whose name ends in `.chroot`
+/// runs inside the image (the image is `/`); others run with the host's tools and the image at
+/// `$BUILDROOT` (`/buildroot`). Either way the build sources are at `$SRCDIR` (`/work/src`, the
+/// working directory) and the script at `/work/<name>`.
+public enum Scripts {
+    public static func run(_ scripts: [String], phase: String?, context: BuildContext) throws {
+        for script in scripts {
+            try runOne(script, phase: phase, context: context)
+        }
+    }
+
+    static func runOne(_ script: String, phase: String?, context: BuildContext) throws {
+        let config = context.config
+        guard FS.isExecutable(script) else {
+            throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
+        }
+        let name = Path.basename(script)
+        let chroot = name.hasSuffix(".chroot")
+        var s: Sandbox
+        if chroot {
+            s = Sandbox(userNamespace: context.unprivileged)
+            s.bind(context.root, "/")
+            s.add(.proc("/proc"))
+            s.add(.dev("/dev"))
+            s.add(.tmpfs("/tmp"))
+            s.add(.tmpfs("/run"))
+            s.add(.tmpfs("/var/tmp"))
+            if config["with_network"].bool == true { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
+        } else {
+            s = context.toolsSandbox()
+        }
+        s.bind(script, "/work/\(name)", readOnly: true)
+        for tree in config["build_sources"].trees {
+            let target = tree.target.map { Path.join("/work/src", $0) } ?? "/work/src"
+            s.bind(tree.source, target)
+        }
+        s.bind(context.staging, "/work/out")
+        s.workingDirectory = "/work/src"
+
+        var env = context.baseEnvironment()
+        env["DISTRIBUTION"] = config.distribution.rawValue
+        env["RELEASE"] = config.release
+        env["ARCHITECTURE"] = config.architecture.rawValue
+        env["DISTRIBUTION_ARCHITECTURE"] = Apt.debianArchitecture(config.architecture)
+        if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
+        env["SRCDIR"] = "/work/src"
+        env["CHROOT_SRCDIR"] = "/work/src"
+        env["BUILDROOT"] = chroot ? "/" : "/buildroot"
+        env["OUTPUTDIR"] = "/work/out"
+        env["CHROOT_OUTPUTDIR"] = "/work/out"
+        env["SCRIPT"] = "/work/\(name)"
+        env["CHROOT_SCRIPT"] = "/work/\(name)"
+        env["MKOSI_UID"] = String(getuid())
+        env["MKOSI_GID"] = String(getgid())
+        env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
+        env["WITH_NETWORK"] = config["with_network"].bool == true ? "1" : "0"
+        if let id = config["image_id"].string { env["IMAGE_ID"] = id }
+        if let v = config["image_version"].string { env["IMAGE_VERSION"] = v }
+        if config.image != "main" { env["SUBIMAGE"] = config.image }
+        let profiles = config["profiles"].strings
+        if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+
+        Log.info("Running \(name)" + (phase.map { " \($0)" } ?? ""))
+        let argv = ["/work/\(name)"] + (phase.map { [$0] } ?? [])
+        do {
+            try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
+        } catch var e as MkosiError {
+            if case .command(let status) = e.code {
+                e.message = "\(script) failed with exit status \(status)"
+            }
+            throw e
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
