@@ -1,7 +1,12 @@
 #define _GNU_SOURCE
 #include "clinux.h"
 
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -41,3 +46,57 @@ void mkosi_install_interrupt_handlers(void) {
 int mkosi_interrupted(void) { return interrupted; }
 
 void mkosi_set_child(pid_t pid) { child = pid; }
+
+#if defined(__x86_64__)
+#  define MKOSI_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#  define MKOSI_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+int mkosi_install_syscall_filter(int suppress_chown, int suppress_sync) {
+#ifdef MKOSI_AUDIT_ARCH
+        int nrs[16];
+        size_t n = 0;
+        if (suppress_chown) {
+#ifdef __NR_chown
+                nrs[n++] = __NR_chown;
+#endif
+#ifdef __NR_lchown
+                nrs[n++] = __NR_lchown;
+#endif
+                nrs[n++] = __NR_fchown;
+                nrs[n++] = __NR_fchownat;
+        }
+        if (suppress_sync) {
+                nrs[n++] = __NR_sync;
+                nrs[n++] = __NR_syncfs;
+                nrs[n++] = __NR_fsync;
+                nrs[n++] = __NR_fdatasync;
+                nrs[n++] = __NR_sync_file_range;
+        }
+        if (n == 0)
+                return 0;
+
+        struct sock_filter filter[4 + 16 + 2];
+        size_t i = 0;
+        filter[i++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+        filter[i++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MKOSI_AUDIT_ARCH, 1, 0);
+        filter[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        filter[i++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+        for (size_t k = 0; k < n; k++)
+                /* On a match, jump over the remaining comparisons and the ALLOW to the ERRNO(0). */
+                filter[i++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[k], (unsigned char) (n - k), 0);
+        filter[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        filter[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
+
+        struct sock_fprog prog = { .len = (unsigned short) i, .filter = filter };
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -1;
+        return (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+#else
+        (void) suppress_chown;
+        (void) suppress_sync;
+        errno = ENOSYS;
+        return -1;
+#endif
+}

@@ -130,6 +130,8 @@ public struct Apt {
         s.add(.dev("/buildroot/dev"))
         s.add(.tmpfs("/buildroot/run"))
         s.add(.tmpfs("/buildroot/tmp"))
+        s.suppressChown = context.unprivileged
+        s.suppressSync = true
         return s
     }
 

@@ -15,8 +15,9 @@ enum BuildCommand {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return
         }
+        // Earlier outputs are replaced only once the new ones are complete, so a failed build
+        // leaves them as they were (upstream removes them first with -f).
         for image in loaded.images {
-            if loaded.args.force > 0 { Output.remove(image, cwd: loaded.cwd) }
             try Pipeline.build(image, args: loaded.args, cwd: loaded.cwd)
         }
         if main["history"].bool == true && History.wantsNew(loaded.args) {

@@ -24,6 +24,10 @@ public struct Sandbox: Sendable {
     /// The working directory of the command, inside the sandbox.
     public var workingDirectory: String? = nil
     public var environment: [(String, String)] = []
+    /// Make chown() and friends succeed without effect (a user namespace has only one user).
+    public var suppressChown = false
+    /// Make sync() and friends return at once (the image is written out at the end anyway).
+    public var suppressSync = false
 
     public init(userNamespace: Bool) {
         self.userNamespace = userNamespace
@@ -60,6 +64,8 @@ public struct Sandbox: Sendable {
     public func argv(for command: [String], helper: String) -> [String] {
         var a = [helper, SandboxHelper.flag]
         if userNamespace { a.append("--userns") }
+        if suppressChown { a.append("--suppress-chown") }
+        if suppressSync { a.append("--suppress-sync") }
         for op in operations {
             switch op {
             case .tmpfs(let t): a += ["--tmpfs", t]

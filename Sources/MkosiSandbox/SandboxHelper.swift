@@ -15,6 +15,7 @@ public enum SandboxHelper {
 
     public static func main(_ args: [String]) -> Never {
         var userns = false
+        var suppressChown = false, suppressSync = false
         var ops: [[String]] = []
         var chdirTo: String? = nil
         var env: [(String, String)] = []
@@ -30,6 +31,8 @@ public enum SandboxHelper {
             switch a {
             case "--": i += 1; break
             case "--userns": userns = true
+            case "--suppress-chown": suppressChown = true
+            case "--suppress-sync": suppressSync = true
             case "--tmpfs", "--proc", "--dev", "--dir": ops.append([a] + take(1))
             case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try", "--symlink": ops.append([a] + take(2))
             case "--chdir": chdirTo = take(1)[0]
@@ -70,6 +73,9 @@ public enum SandboxHelper {
         check(chdir(chdirTo ?? "/"), "chdir \(chdirTo ?? "/")")
         for (k, v) in env { setenv(k, v, 1) }
         _ = mkosi_set_parent_death_signal(SIGKILL)
+        if suppressChown || suppressSync {
+            check(mkosi_install_syscall_filter(suppressChown ? 1 : 0, suppressSync ? 1 : 0), "installing the syscall filter")
+        }
 
         var cargv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         execvp(command[0], &cargv)

@@ -20,4 +20,9 @@ void mkosi_install_interrupt_handlers(void);
 int mkosi_interrupted(void);
 void mkosi_set_child(pid_t pid);
 
+/* Installs a seccomp filter that makes the chown family (suppress_chown) and/or the sync family
+ * (suppress_sync) succeed without doing anything. Used for package managers running as the only
+ * user of a user namespace, where changing ownership cannot work. */
+int mkosi_install_syscall_filter(int suppress_chown, int suppress_sync);
+
 #endif
