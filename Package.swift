@@ -22,8 +22,11 @@ let package = Package(
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore"]),
-        .testTarget(name: "BuildTests", dependencies: ["MkosiBuild", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),
+        // Helpers shared by the tests that run the built binary.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore", "TestSupport"]),
+        // Real image builds: root, the real Debian mirror; skipped elsewhere.
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

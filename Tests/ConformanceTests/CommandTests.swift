@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The verbs that need no image, run through the built binary.
 @Suite struct CommandTests {
-    let mkosi = ConfigCaseRunner.locateBinary()
+    let mkosi = Binary.locate()
 
     final class Dir {
         let path: String

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs one configuration case the way `../shared/conformance/README.md` describes: copy the
 /// case folder to a scratch folder of the same name, run `mkosi [case.args] --json summary` in
@@ -8,18 +9,6 @@ struct ConfigCaseRunner {
 
     struct Outcome {
         var problems: [String]
-    }
-
-    /// The built `mkosi` next to the test bundle (`swift test` builds products first).
-    static func locateBinary() -> String {
-        if let override = ProcessInfo.processInfo.environment["MKOSI_BINARY"] { return override }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        // The test bundle may be a directory (…/X.xctest/…) on some toolchains.
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("mkosi").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("mkosi").path
     }
 
     /// Runs the case in `caseDir`; returns the list of differences (empty when it passes).
@@ -115,34 +104,3 @@ enum JSONDiff {
     }
 }
 
-/// Runs a command and collects its output.
-enum Shell {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    @discardableResult
-    static func run(_ argv: [String], cwd: String? = nil, environment: [String: String]? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
-        p.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
-    }
-}

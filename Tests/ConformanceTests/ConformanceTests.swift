@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The acceptance test of the configuration engine: every case of `../shared/conformance/config`
@@ -19,7 +20,7 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
     }
 
-    static let runner = ConfigCaseRunner(binary: ConfigCaseRunner.locateBinary())
+    static let runner = ConfigCaseRunner(binary: Binary.locate())
 
     @Test func sharedCasesArePresent() {
         #expect(Self.cases(in: Self.sharedCases).count >= 83, "expected the 83 shared cases in \(Self.sharedCases)")

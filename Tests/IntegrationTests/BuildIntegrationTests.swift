@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Real builds of Debian trixie images against the real mirror. They need root (and run as
+/// root in CI); set MKOSI_SKIP_INTEGRATION=1 to skip them. All builds share one package cache so
+/// that only the first downloads.
+@Suite(.serialized, .enabled(if: getuid() == 0 && ProcessInfo.processInfo.environment["MKOSI_SKIP_INTEGRATION"] != "1",
+                             "needs root and the Debian mirror"))
+struct BuildIntegrationTests {
+    static let packageCache = "/var/tmp/mkosi-integration-pkgcache"
+    let mkosi = Binary.locate()
+
+    /// A scratch project with its own workspace directory, so leftovers can be checked.
+    final class Project {
+        let dir: String
+        var workspace: String { dir + "/workspace" }
+
+        init(_ files: [String: String], executable: Set<String> = []) throws {
+            dir = "/var/tmp/mkosi-integration-\(UUID().uuidString)"
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: dir + "/workspace", withIntermediateDirectories: true)
+            var all = files
+            all["mkosi.conf.d/00-test.conf"] = "[Build]\nWorkspaceDirectory=\(dir)/workspace\nPackageCacheDirectory=\(BuildIntegrationTests.packageCache)\n"
+            for (name, content) in all {
+                let path = dir + "/" + name
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try content.write(toFile: path, atomically: true, encoding: .utf8)
+                if executable.contains(name) { try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+            }
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+        func leftovers() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: workspace)) ?? ["?"] }
+    }
+
+    static func mounts() throws -> Int {
+        try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
+    }
+
+    static let base = "[Distribution]\nDistribution=debian\nRelease=trixie\n"
+
+    @Test func directoryImageWithExtraTreeAndPostinst() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=hello\n",
+            "mkosi.extra/etc/extra-file": "from mkosi.extra\n",
+            "mkosi.postinst.chroot": "#!/bin/sh\nset -e\nhello > /etc/hello-output\n",
+        ], executable: ["mkosi.postinst.chroot"])
+        let mountsBefore = try Self.mounts()
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        let image = p.dir + "/image"
+        #expect(FileManager.default.fileExists(atPath: image + "/usr/lib/os-release"))
+        #expect(try String(contentsOfFile: image + "/etc/extra-file", encoding: .utf8) == "from mkosi.extra\n")
+        #expect(try String(contentsOfFile: image + "/etc/hello-output", encoding: .utf8) == "Hello, world!\n")
+        #expect(FileManager.default.isExecutableFile(atPath: image + "/usr/bin/hello"))
+        #expect(!FileManager.default.fileExists(atPath: image + "/work"))
+        #expect(!FileManager.default.fileExists(atPath: image + "/usr/sbin/policy-rc.d"))
+        #expect(p.leftovers().isEmpty, "workspace left behind: \(p.leftovers())")
+        #expect(try Self.mounts() == mountsBefore)
+
+        // An existing output is kept without -f.
+        let again = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(again.status == 0 && again.stderr.contains("exists already"))
+    }
+
+    @Test func tarOutputListsTheImage() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: p.dir + "/image")) == "image.tar.zst")
+        let list = try Shell.run(["tar", "-tf", p.dir + "/image.tar.zst"])
+        for path in ["./usr/lib/os-release", "./srv/marker", "./etc/machine-id", "./usr/bin/bash"] {
+            #expect(list.stdout.contains(path + "\n"), "\(path) missing from the tar output")
+        }
+    }
+
+    @Test func missingPackageFailsClearlyAndLeavesNothing() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=no-such-package-mkosi-test\n"])
+        let mountsBefore = try Self.mounts()
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("apt-get install no-such-package-mkosi-test\" failed with exit status 100"), "\(r.stderr.suffix(1000))")
+        #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
+        #expect(p.leftovers().isEmpty)
+        #expect(try Self.mounts() == mountsBefore)
+    }
+
+    @Test func failingScriptNamesItselfAndKeepsThePreviousOutput() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=tar\n",
+            "mkosi.finalize": "#!/bin/sh\nexit 7\n",
+            "image.tar.zst": "previous output\n",
+        ], executable: ["mkosi.finalize"])
+        let r = try Shell.run([mkosi, "-f", "build"], cwd: p.dir)
+        #expect(r.status == 7)
+        #expect(r.stderr.contains("\(p.dir)/mkosi.finalize failed with exit status 7"), "\(r.stderr.suffix(1000))")
+        #expect(try String(contentsOfFile: p.dir + "/image.tar.zst", encoding: .utf8) == "previous output\n")
+        #expect(p.leftovers().isEmpty)
+    }
+
+    @Test func buildAsAnUnprivilegedUser() throws {
+        // The shared package cache belongs to root; this build uses its own (in $HOME/.cache).
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=\n"])
+        _ = try Shell.run(["chown", "-R", "nobody:nogroup", p.dir])
+        let r = try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                               "env", "HOME=\(p.dir)", mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        let list = try Shell.run(["tar", "-tvf", p.dir + "/image.tar.zst"])
+        #expect(list.stdout.contains("./usr/lib/os-release"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: p.dir + "/image.tar.zst")
+        #expect((attributes[.ownerAccountID] as? Int) == 65534)
+    }
+}
