@@ -61,11 +61,22 @@ public final class BuildContext {
         FS.removeTree(workspace)
     }
 
-    /// A sandbox with the host's tools, the image at `/buildroot`, and the package manager
-    /// configuration at `/etc`.
+    /// While set, the image is seen through an overlay whose changes go to `upper` (the build
+    /// overlay: build packages and build scripts leave the image itself untouched).
+    public var overlay: (upper: String, work: String)? = nil
+
+    /// How the image root is mounted at `target` in a sandbox.
+    public func rootOperation(at target: String) -> Sandbox.Operation {
+        if let overlay {
+            return .overlay(lower: [root], upper: overlay.upper, work: overlay.work, target: target)
+        }
+        return .bind(source: root, target: target, readOnly: false, optional: false)
+    }
+
+    /// A sandbox with the host's tools and the image at `/buildroot`.
     public func toolsSandbox() -> Sandbox {
         var s = Sandbox.withHostTools(userNamespace: unprivileged)
-        s.bind(root, "/buildroot")
+        s.add(rootOperation(at: "/buildroot"))
         return s
     }
 

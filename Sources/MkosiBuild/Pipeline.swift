@@ -18,23 +18,58 @@ public enum Pipeline {
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
         try TreeCopy.install(config["skeleton_trees"].trees, into: context)
-        if config.distribution.isAptDistribution {
-            let apt = Apt(context)
+        let apt = config.distribution.isAptDistribution ? Apt(context) : nil
+        if let apt {
             try apt.update()
             try apt.bootstrap()
             try apt.install(config.packages)
         }
         try writeMachineId(context)
+        try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context)
+        try runBuildScripts(context, apt: apt)
         try TreeCopy.install(config["extra_trees"].trees, into: context)
-        try Scripts.run(config["postinst_scripts"].strings, phase: "final", context: context)
+        try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
         if config.distribution.isAptDistribution {
             try Apt(context).remove(config["remove_packages"].strings)
         }
         try removeFiles(context)
-        try Scripts.run(config["finalize_scripts"].strings, phase: nil, context: context)
+        try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context)
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
         try Output.make(context)
+    }
+
+    /// Build scripts run in the build overlay: the image with `BuildPackages=` installed on top,
+    /// changes discarded afterwards. What they install into `$DESTDIR` is copied into the image.
+    static func runBuildScripts(_ context: BuildContext, apt: Apt?) throws {
+        let config = context.config
+        let scripts = config["build_scripts"].strings
+        guard !scripts.isEmpty else { return }
+        let overlay = context.workspace + "/build-overlay"
+        let dest = context.workspace + "/dest"
+        for dir in [overlay + "/upper", overlay + "/work", dest] { try FS.makeDirectories(dir) }
+        context.overlay = (overlay + "/upper", overlay + "/work")
+        defer { context.overlay = nil }
+
+        try apt?.install(config["build_packages"].strings)
+        try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
+
+        var extras = Scripts.Extras()
+        extras.binds.append((dest, "/work/dest", false))
+        extras.environment["DESTDIR"] = "/work/dest"
+        extras.environment["CHROOT_DESTDIR"] = "/work/dest"
+        extras.environment["WITH_TESTS"] = config["with_tests"].bool == false ? "0" : "1"
+        extras.environment["WITH_DOCS"] = config["with_docs"].bool == false ? "0" : "1"
+        if let buildDir = config["build_dir"].string {
+            let sub = config.buildSubdirectory(buildDir)
+            try FS.makeDirectories(sub)
+            extras.binds.append((sub, "/work/build", false))
+            extras.environment["BUILDDIR"] = "/work/build"
+            extras.environment["CHROOT_BUILDDIR"] = "/work/build"
+        }
+        try Scripts.run(scripts, arguments: context.args.cmdline, context: context, extras: extras)
+        context.overlay = nil
+        try TreeCopy.install([ConfigTree(source: dest, target: nil)], into: context)
     }
 
     /// Refuses what this version cannot build yet, before any work is done.
@@ -47,10 +82,7 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
                              hint: "Format=directory and Format=tar work")
         }
-        let unsupported: [(String, String)] = [
-            ("build_scripts", "BuildScripts="), ("prepare_scripts", "PrepareScripts="), ("base_trees", "BaseTrees="),
-            ("build_packages", "BuildPackages="), ("volatile_packages", "VolatilePackages="),
-        ]
+        let unsupported: [(String, String)] = [("base_trees", "BaseTrees="), ("volatile_packages", "VolatilePackages=")]
         for (dest, name) in unsupported where !(config[dest].list ?? []).isEmpty {
             throw MkosiError(.unsupported, "\(name) is not implemented yet in this mkosi")
         }

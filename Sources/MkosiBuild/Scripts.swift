@@ -7,13 +7,21 @@ import MkosiSandbox
 /// `$BUILDROOT` (`/buildroot`). Either way the build sources are at `$SRCDIR` (`/work/src`, the
 /// working directory) and the script at `/work/<name>`.
 public enum Scripts {
-    public static func run(_ scripts: [String], phase: String?, context: BuildContext) throws {
+    /// Extra mounts and variables of one kind of script (build scripts get `$DESTDIR`, …).
+    public struct Extras {
+        public var binds: [(String, String, Bool)] = []
+        public var environment: [String: String] = [:]
+        public init() {}
+    }
+
+    /// Runs `scripts` in order with `arguments` (e.g. `final`, or the command line after `--`).
+    public static func run(_ scripts: [String], arguments: [String], context: BuildContext, extras: Extras = Extras()) throws {
         for script in scripts {
-            try runOne(script, phase: phase, context: context)
+            try runOne(script, arguments: arguments, context: context, extras: extras)
         }
     }
 
-    static func runOne(_ script: String, phase: String?, context: BuildContext) throws {
+    static func runOne(_ script: String, arguments: [String], context: BuildContext, extras: Extras) throws {
         let config = context.config
         guard FS.isExecutable(script) else {
             throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
@@ -23,7 +31,7 @@ public enum Scripts {
         var s: Sandbox
         if chroot {
             s = Sandbox(userNamespace: context.unprivileged)
-            s.bind(context.root, "/")
+            s.add(context.rootOperation(at: "/"))
             s.add(.proc("/proc"))
             s.add(.dev("/dev"))
             s.add(.tmpfs("/tmp"))
@@ -39,6 +47,7 @@ public enum Scripts {
             s.bind(tree.source, target)
         }
         s.bind(context.staging, "/work/out")
+        for (source, target, readOnly) in extras.binds { s.bind(source, target, readOnly: readOnly) }
         s.workingDirectory = "/work/src"
 
         var env = context.baseEnvironment()
@@ -63,9 +72,11 @@ public enum Scripts {
         if config.image != "main" { env["SUBIMAGE"] = config.image }
         let profiles = config["profiles"].strings
         if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+        for (k, v) in extras.environment { env[k] = v }
+        for (k, v) in (config["environment"].dict ?? OrderedDict()).pairs { env[k] = v }
 
-        Log.info("Running \(name)" + (phase.map { " \($0)" } ?? ""))
-        let argv = ["/work/\(name)"] + (phase.map { [$0] } ?? [])
+        Log.info("Running \(name)" + (arguments.isEmpty ? "" : " " + arguments.joined(separator: " ")))
+        let argv = ["/work/\(name)"] + arguments
         do {
             try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
         } catch var e as MkosiError {

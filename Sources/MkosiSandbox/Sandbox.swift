@@ -16,6 +16,8 @@ public struct Sandbox: Sendable {
         case dev(String)
         case directory(String)
         case symlink(target: String, path: String)
+        /// An overlay file system: `lower` read-only below, changes go to `upper`.
+        case overlay(lower: [String], upper: String, work: String, target: String)
     }
 
     public var operations: [Operation] = []
@@ -75,6 +77,8 @@ public struct Sandbox: Sendable {
             case .dev(let t): a += ["--dev", t]
             case .directory(let t): a += ["--dir", t]
             case .symlink(let target, let path): a += ["--symlink", target, path]
+            case .overlay(let lower, let upper, let work, let target):
+                a += ["--overlay", lower.joined(separator: ":"), upper, work, target]
             }
         }
         if let workingDirectory { a += ["--chdir", workingDirectory] }

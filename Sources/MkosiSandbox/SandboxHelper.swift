@@ -35,6 +35,7 @@ public enum SandboxHelper {
             case "--suppress-sync": suppressSync = true
             case "--tmpfs", "--proc", "--dev", "--dir": ops.append([a] + take(1))
             case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try", "--symlink": ops.append([a] + take(2))
+            case "--overlay": ops.append([a] + take(4))
             case "--chdir": chdirTo = take(1)[0]
             case "--setenv":
                 let kv = take(2)
@@ -136,6 +137,12 @@ public enum SandboxHelper {
             if op[0].hasPrefix("--ro") {
                 check(mount(nil, target, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY), nil), "making \(op[2]) read-only")
             }
+        case "--overlay":
+            let lower = op[1].split(separator: ":").map { "/oldroot" + $0 }.joined(separator: ":")
+            mkdirs(dst(op[4]))
+            var options = "lowerdir=\(lower),upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
+            if userns { options += ",userxattr" }
+            check(mount("overlay", dst(op[4]), "overlay", 0, options), "overlay on \(op[4])")
         default:
             fail("unknown operation \(op[0])", errno: 0)
         }

@@ -65,6 +65,27 @@ struct BuildIntegrationTests {
         #expect(again.status == 0 && again.stderr.contains("exists already"))
     }
 
+    /// The example project: a build script compiles a program with gcc from BuildPackages=.
+    @Test func exampleProjectBuildsWithItsBuildScript() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let example = root.appendingPathComponent("examples/hello").path
+        let p = try Project([:])
+        _ = try Shell.run(["cp", "-a", example + "/.", p.dir])
+        _ = try Shell.run(["rm", "-rf", p.dir + "/hello"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        let image = p.dir + "/hello"
+        #expect(FileManager.default.isExecutableFile(atPath: image + "/usr/bin/hello"))
+        #expect(!FileManager.default.fileExists(atPath: image + "/usr/bin/gcc"))
+        #expect(!FileManager.default.fileExists(atPath: image + "/usr/lib/gcc"))
+        #expect(try String(contentsOfFile: image + "/etc/motd", encoding: .utf8) == "Welcome to the hello image.\n")
+        #expect(FileManager.default.fileExists(atPath: image + "/etc/hello-build-date"))
+        let run = try Shell.run(["chroot", image, "/usr/bin/hello"])
+        #expect(run.stdout == "Hello from an image built by mkosi (Swift)!\n")
+        #expect(p.leftovers().isEmpty)
+    }
+
     @Test func tarOutputListsTheImage() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
