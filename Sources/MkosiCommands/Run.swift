@@ -8,7 +8,7 @@ import MkosiCore
 /// into a message and an exit status. Nothing below throws past this function.
 public enum Mkosi {
     /// Verbs that work in this version; the others exit with "not implemented yet".
-    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean]
+    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean, .shell, .boot]
 
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
@@ -67,10 +67,14 @@ public enum Mkosi {
             try BuildCommand.run(loaded)
         case .clean:
             try CleanCommand.run(loaded)
+        case .shell:
+            return try ShellCommand.run(loaded, boot: false)
+        case .boot:
+            return try ShellCommand.run(loaded, boot: true)
         default:
             throw MkosiError(
                 .unsupported, "The '\(args.verb.rawValue)' verb is not implemented yet in this mkosi",
-                hint: "Verbs that work now: build, clean, summary, cat-config, dependencies, completion, documentation, bump, help")
+                hint: "Verbs that work now: build, clean, shell, boot, summary, cat-config, dependencies, completion, documentation, bump, help")
         }
         return 0
     }

@@ -129,8 +129,7 @@ public enum HostCommand {
                              hint: "Is \(argv[0]) installed?")
         }
         mkosi_set_child(pid)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = waitForChild(pid)
         mkosi_set_child(0)
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -140,6 +139,28 @@ public enum HostCommand {
             throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
         }
         return code
+    }
+}
+
+/// Waits for `pid`. Once mkosi is interrupted (the signal has been forwarded to the child), the
+/// child gets 5 s to exit, then SIGTERM again (which makes systemd-nspawn stop its container at
+/// once), then another 5 s, then SIGKILL: nothing outlives mkosi.
+func waitForChild(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while true {
+        let r = waitpid(pid, &status, 0)
+        if r == pid { return status }
+        if r < 0 && errno != EINTR { return status }
+        if mkosi_interrupted() != 0 { break }
+    }
+    var waited = 0
+    while true {
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid || (r < 0 && errno != EINTR) { return status }
+        usleep(50_000)
+        waited += 50
+        if waited == 5000 { kill(pid, SIGTERM) }
+        if waited == 10000 { kill(pid, SIGKILL) }
     }
 }
 

@@ -9,6 +9,11 @@ import MkosiSandbox
 @main
 enum Entry {
     static func main() {
+        // A parent may have left signals blocked (Foundation's Process does); Ctrl-C and SIGTERM
+        // must reach mkosi so it can stop its children and clean up.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         let args = Array(CommandLine.arguments.dropFirst())
         if args.first == SandboxHelper.flag {
             SandboxHelper.main(Array(args.dropFirst()))

@@ -133,4 +133,41 @@ struct BuildIntegrationTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: p.dir + "/image.tar.zst")
         #expect((attributes[.ownerAccountID] as? Int) == 65534)
     }
+
+    /// `mkosi shell` runs a command in the image; `mkosi boot` boots it to the login prompt.
+    @Test func shellAndBootWithSystemdNspawn() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=systemd\n[Runtime]\nMachine=mkosi-test\n",
+                             "mkosi.extra/etc/marker": "inside the image\n"])
+        let notBuilt = try Shell.run([mkosi, "shell", "--", "true"], cwd: p.dir)
+        #expect(notBuilt.status == 1 && notBuilt.stderr.contains("has not been built yet"))
+
+        let shell = try Shell.run([mkosi, "-f", "shell", "--", "cat", "/etc/marker"], cwd: p.dir)
+        #expect(shell.status == 0, "\(shell.stderr.suffix(2000))")
+        #expect(shell.stdout.contains("inside the image"))
+
+        // Boot, wait for the login prompt, then stop mkosi: nspawn must not outlive it.
+        let log = p.dir + "/boot.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let boot = Process()
+        boot.executableURL = URL(fileURLWithPath: mkosi)
+        boot.arguments = ["boot"]
+        boot.currentDirectoryURL = URL(fileURLWithPath: p.dir)
+        boot.standardOutput = out
+        boot.standardError = out
+        boot.standardInput = FileHandle.nullDevice
+        try boot.run()
+        let deadline = Date().addingTimeInterval(120)
+        var text = ""
+        while Date() < deadline && boot.isRunning {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains("login:") { break }
+            usleep(200_000)
+        }
+        #expect(text.contains("login:"), "no login prompt: \(text.suffix(2000))")
+        boot.terminate()
+        boot.waitUntilExit()
+        let leftovers = try Shell.run(["pgrep", "-f", "systemd-nspawn.*mkosi-test"])
+        #expect(leftovers.stdout.isEmpty, "systemd-nspawn outlived mkosi")
+    }
 }

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiBuild
+import MkosiConfig
+import MkosiCore
+
+/// `mkosi shell` and `mkosi boot`: the built image in a systemd-nspawn container; `shell` runs
+/// a shell (or the command after `--`), `boot` boots the image's init.
+///
+/// The image must have been built (or `-f` builds it first). On hosts whose PID 1 is not
+/// systemd or that have no system bus, the container is not registered with machined.
+enum ShellCommand {
+    static func run(_ loaded: LoadedConfiguration, boot: Bool) throws -> Int32 {
+        guard let main = loaded.main else { return 0 }
+        if loaded.args.force > 0 {
+            try BuildCommand.run(loaded)
+        }
+        let output = Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)
+        guard FS.exists(output) else {
+            throw MkosiError(.failed, "Image '\(main.image)' has not been built yet",
+                             hint: "Run 'mkosi build' first, or use 'mkosi -f \(loaded.args.verb.rawValue)' to build it")
+        }
+        guard main.format == "directory" else {
+            throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory images only for now (Format=\(main.format))")
+        }
+        guard getuid() == 0 else {
+            throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root for directory images",
+                             hint: "Run it with sudo or as root")
+        }
+
+        var argv = ["systemd-nspawn", "--quiet", "--directory=\(output)", "--machine=\(main["machine"].string ?? main.image)",
+                    "--link-journal=no", "--resolv-conf=auto"]
+        if !hostHasSystemdAndBus() { argv += ["--register=no", "--keep-unit"] }
+        for tree in main["runtime_trees"].trees {
+            argv.append("--bind=\(tree.source):\(tree.target ?? Path.join("/root/src", Path.basename(tree.source)))")
+        }
+        for c in main["credentials"].list ?? [] {
+            if case .credential(let cred) = c, let value = cred.value { argv.append("--set-credential=\(cred.name):\(value)") }
+        }
+        if let settings = main["nspawn_settings"].string { argv.append("--settings=trusted"); argv.append("--settings=\(settings)") }
+        if boot {
+            argv.append("--boot")
+            argv += loaded.args.cmdline
+            argv += main["kernel_command_line_extra"].strings
+        } else {
+            argv += ["--console=autopipe"]
+            if !loaded.args.cmdline.isEmpty { argv += ["--"] + loaded.args.cmdline }
+        }
+        return try HostCommand.run(argv, check: false)
+    }
+
+    /// systemd-nspawn registers with machined and creates a scope unit only where PID 1 is
+    /// systemd and the system bus is up.
+    static func hostHasSystemdAndBus() -> Bool {
+        FS.isDirectory("/run/systemd/system") && FS.exists("/run/dbus/system_bus_socket")
+    }
+}
