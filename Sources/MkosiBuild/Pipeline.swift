@@ -17,16 +17,33 @@ public enum Pipeline {
         defer { context.cleanup() }
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
-        try TreeCopy.install(config["skeleton_trees"].trees, into: context)
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
-        if let apt {
-            try apt.update()
-            try apt.bootstrap()
-            try apt.install(config.packages)
+        let hasBuildScripts = !config["build_scripts"].strings.isEmpty
+        if hasBuildScripts {
+            try FS.makeDirectories(context.workspace + "/build-overlay/upper")
+            try FS.makeDirectories(context.workspace + "/build-overlay/work")
         }
-        try writeMachineId(context)
-        try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context)
-        try runBuildScripts(context, apt: apt)
+        let cache = IncrementalCache(context)
+        if try !cache.restore() {
+            try TreeCopy.install(config["skeleton_trees"].trees, into: context)
+            if let apt {
+                try apt.update()
+                try apt.bootstrap()
+                try apt.install(config.packages)
+            }
+            try writeMachineId(context)
+            try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context)
+            if hasBuildScripts {
+                try withBuildOverlay(context) {
+                    try apt?.install(config["build_packages"].strings)
+                    try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
+                }
+            }
+            try cache.save()
+        } else {
+            try apt?.setup()
+        }
+        if hasBuildScripts { try runBuildScripts(context) }
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
         if config.distribution.isAptDistribution {
@@ -39,21 +56,20 @@ public enum Pipeline {
         try Output.make(context)
     }
 
-    /// Build scripts run in the build overlay: the image with `BuildPackages=` installed on top,
-    /// changes discarded afterwards. What they install into `$DESTDIR` is copied into the image.
-    static func runBuildScripts(_ context: BuildContext, apt: Apt?) throws {
-        let config = context.config
-        let scripts = config["build_scripts"].strings
-        guard !scripts.isEmpty else { return }
-        let overlay = context.workspace + "/build-overlay"
-        let dest = context.workspace + "/dest"
-        for dir in [overlay + "/upper", overlay + "/work", dest] { try FS.makeDirectories(dir) }
-        context.overlay = (overlay + "/upper", overlay + "/work")
+    /// Runs `body` with the image seen through the build overlay (`BuildPackages=` and the
+    /// build scripts' changes go there and are discarded with the workspace).
+    static func withBuildOverlay(_ context: BuildContext, _ body: () throws -> Void) throws {
+        context.overlay = (context.workspace + "/build-overlay/upper", context.workspace + "/build-overlay/work")
         defer { context.overlay = nil }
+        try body()
+    }
 
-        try apt?.install(config["build_packages"].strings)
-        try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
-
+    /// Build scripts run in the build overlay. What they install into `$DESTDIR` is copied into
+    /// the image afterwards.
+    static func runBuildScripts(_ context: BuildContext) throws {
+        let config = context.config
+        let dest = context.workspace + "/dest"
+        try FS.makeDirectories(dest)
         var extras = Scripts.Extras()
         extras.binds.append((dest, "/work/dest", false))
         extras.environment["DESTDIR"] = "/work/dest"
@@ -67,8 +83,9 @@ public enum Pipeline {
             extras.environment["BUILDDIR"] = "/work/build"
             extras.environment["CHROOT_BUILDDIR"] = "/work/build"
         }
-        try Scripts.run(scripts, arguments: context.args.cmdline, context: context, extras: extras)
-        context.overlay = nil
+        try withBuildOverlay(context) {
+            try Scripts.run(config["build_scripts"].strings, arguments: context.args.cmdline, context: context, extras: extras)
+        }
         try TreeCopy.install([ConfigTree(source: dest, target: nil)], into: context)
     }
 

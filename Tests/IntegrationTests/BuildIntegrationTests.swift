@@ -86,6 +86,24 @@ struct BuildIntegrationTests {
         #expect(p.leftovers().isEmpty)
     }
 
+    /// A second `-i` build reuses the cached image and is faster; another package list does not.
+    @Test func incrementalBuildsReuseTheCache() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheDirectory=cache\n"])
+        func build(_ extra: [String]) throws -> (Shell.Result, TimeInterval) {
+            let start = Date()
+            let r = try Shell.run([mkosi, "-i", "-f"] + extra + ["build"], cwd: p.dir)
+            return (r, Date().timeIntervalSince(start))
+        }
+        let (first, cold) = try build([])
+        #expect(first.status == 0 && !first.stderr.contains("Reusing the cached image"))
+        let (second, warm) = try build([])
+        #expect(second.status == 0 && second.stderr.contains("Reusing the cached image"), "\(second.stderr.suffix(1000))")
+        #expect(warm < cold, "cached build took \(warm) s, the first \(cold) s")
+        let (third, _) = try build(["-p", "hello"])
+        #expect(third.status == 0 && !third.stderr.contains("Reusing the cached image"))
+        #expect(FileManager.default.fileExists(atPath: p.dir + "/image/usr/bin/hello"))
+    }
+
     @Test func tarOutputListsTheImage() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)

@@ -1,0 +1,96 @@
+import MkosiConfig
+import MkosiCore
+
+/// `Incremental=`: the image as it is after packages and prepare scripts (and the build overlay
+/// with `BuildPackages=`) is kept in `CacheDirectory=` as `<CacheKey>.cache` (and
+/// `.build.cache`), with a manifest of the inputs it was made from. A later build whose
+/// manifest is the same starts from a copy of it instead of installing packages again.
+///
+/// The manifest covers: distribution, release, architecture, mirror, local mirror, snapshot,
+/// repositories, repository key checking, recommends, docs, packages, build packages,
+/// skeleton trees (their paths) and the contents of prepare scripts. Anything else (extra
+/// trees, build/postinst/finalize scripts, …) is applied after the cache and does not
+/// invalidate it. `-ff` drops the cache; `Incremental=strict` fails when it is missing or stale.
+struct IncrementalCache {
+    let context: BuildContext
+
+    init(_ context: BuildContext) { self.context = context }
+
+    var config: Config { context.config }
+    var enabled: Bool { (config["incremental"].string ?? "no") != "no" }
+
+    var paths: (root: String, build: String, manifest: String)? {
+        guard let dir = config["cache_dir"].string else { return nil }
+        let key = config.expandKeySpecifiers(config["cache_key"].string ?? "&d~&r~&a~&I")
+        let base = Path.join(dir, key)
+        return (base + ".cache", base + ".build.cache", base + ".manifest")
+    }
+
+    var manifest: String {
+        func list(_ dest: String) -> JSON { .array(config[dest].strings.sorted().map(JSON.string)) }
+        var scripts: [JSON] = []
+        for script in config["prepare_scripts"].strings {
+            scripts.append(.string(String(decoding: (try? FS.readBytes(script)) ?? [], as: UTF8.self)))
+        }
+        return JSON.object([
+            ("distribution", .string(config.distribution.rawValue)), ("release", .string(config.release)),
+            ("architecture", .string(config.architecture.rawValue)), ("mirror", config["mirror"].json),
+            ("local_mirror", config["local_mirror"].json), ("snapshot", config["snapshot"].json),
+            ("repositories", list("repositories")), ("repository_key_check", config["repository_key_check"].json),
+            ("with_recommends", config["with_recommends"].json), ("with_docs", config["with_docs"].json),
+            ("packages", list("packages")), ("build_packages", list("build_packages")),
+            ("skeleton_trees", config["skeleton_trees"].json), ("prepare_scripts", .array(scripts)),
+            ("build_scripts", .bool(!config["build_scripts"].strings.isEmpty)),
+        ]).serialized() + "\n"
+    }
+
+    /// Copies a valid cache into the workspace; false if there is none (or caching is off).
+    func restore() throws -> Bool {
+        guard enabled else { return false }
+        guard let p = paths else {
+            throw MkosiError.config("Incremental= requires CacheDirectory= (or a mkosi.cache/ directory)")
+        }
+        if context.args.force > 1 {
+            for path in [p.root, p.build, p.manifest] { FS.removeTree(path) }
+        }
+        let valid = FS.isDirectory(p.root) && (try? FS.readText(p.manifest)) == manifest
+            && (config["build_scripts"].strings.isEmpty || FS.isDirectory(p.build))
+        guard valid else {
+            if config["incremental"].string == "strict" {
+                throw MkosiError(.failed, "Incremental=strict: no valid cached image at \(p.root)",
+                                 hint: "Build once with Incremental=yes, or check what changed since")
+            }
+            return false
+        }
+        Log.info("Reusing the cached image \(p.root)")
+        try copyTree(p.root, to: context.root)
+        if FS.isDirectory(p.build) { try copyTree(p.build, to: context.workspace + "/build-overlay/upper") }
+        return true
+    }
+
+    /// Saves the image (and the build overlay) as the cache, replacing an older one only when
+    /// the new copy is complete.
+    func save() throws {
+        guard enabled, let p = paths else { return }
+        try FS.makeDirectories(Path.dirname(p.root))
+        for path in [p.root, p.build, p.manifest, p.root + ".new", p.build + ".new"] { FS.removeTree(path) }
+        try copyTree(context.root, to: p.root + ".new")
+        let upper = context.workspace + "/build-overlay/upper"
+        if FS.isDirectory(upper) { try copyTree(upper, to: p.build + ".new") }
+        guard rename(p.root + ".new", p.root) == 0 else { throw FS.systemError("Cannot save the cache \(p.root)") }
+        if FS.isDirectory(p.build + ".new"), rename(p.build + ".new", p.build) != 0 {
+            throw FS.systemError("Cannot save the cache \(p.build)")
+        }
+        try FS.writeAtomically(p.manifest, manifest)
+    }
+
+    /// `cp -a` with reflinks where the file system has them.
+    func copyTree(_ from: String, to: String) throws {
+        try FS.makeDirectories(to)
+        try HostCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", from, to])
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
