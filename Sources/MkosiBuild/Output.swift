@@ -49,13 +49,36 @@ public enum Output {
             try context.run(["tar", "--create", "--file", "/work/out/\(tarName)", "--numeric-owner", "--xattrs",
                              "--xattrs-include=*", "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
             try compress(Path.join(context.staging, tarName), config: config, context: context)
+        case "cpio":
+            let cpioName = config.outputWithFormat
+            var s = context.toolsSandbox()
+            s.bind(context.staging, "/work/out")
+            s.workingDirectory = "/buildroot"
+            try context.run(["bash", "-e", "-o", "pipefail", "-c",
+                             "find . -mindepth 1 -print0 | LC_ALL=C sort -z | cpio --create --null --format=newc "
+                                + "--reproducible --renumber-inodes --owner=0:0 --quiet > \"$1\"", "sh", "/work/out/\(cpioName)"],
+                            in: s)
+            try compress(Path.join(context.staging, cpioName), config: config, context: context)
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
+        if config["checksum"].bool == true { try checksum(context) }
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
         try place(context)
+    }
+
+    /// `<Output>.SHA256SUMS` over the staged output files, in `sha256sum` format.
+    static func checksum(_ context: BuildContext) throws {
+        let files = try FS.listDirectory(context.staging).filter { !FS.isDirectory(Path.join(context.staging, $0)) }.sorted()
+        guard !files.isEmpty else { return }
+        var s = context.toolsSandbox()
+        s.bind(context.staging, "/work/out")
+        s.workingDirectory = "/work/out"
+        let sums = "\(context.config.output).SHA256SUMS"
+        try context.run(["sh", "-e", "-c", "sha256sum --binary \"$@\" > .sums && mv .sums \(ShellLexer.quote(sums))", "sh"] + files,
+                        in: s)
     }
 
     /// Compresses `file` in place with `CompressOutput=` (the result gets the algorithm's suffix).

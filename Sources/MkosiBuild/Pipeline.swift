@@ -95,9 +95,9 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
                              hint: "Debian, Ubuntu and Kali images can be built")
         }
-        guard ["directory", "tar", "none"].contains(config.format) else {
+        guard ["directory", "tar", "cpio", "none"].contains(config.format) else {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
-                             hint: "Format=directory and Format=tar work")
+                             hint: "Format=directory, tar and cpio work")
         }
         let unsupported: [(String, String)] = [("base_trees", "BaseTrees="), ("volatile_packages", "VolatilePackages=")]
         for (dest, name) in unsupported where !(config[dest].list ?? []).isEmpty {

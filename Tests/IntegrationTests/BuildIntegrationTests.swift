@@ -113,6 +113,14 @@ struct BuildIntegrationTests {
         for path in ["./usr/lib/os-release", "./srv/marker", "./etc/machine-id", "./usr/bin/bash"] {
             #expect(list.stdout.contains(path + "\n"), "\(path) missing from the tar output")
         }
+
+        let cpio = try Shell.run([mkosi, "-f", "-t", "cpio", "--checksum=yes", "build"], cwd: p.dir)
+        #expect(cpio.status == 0, "\(cpio.stderr.suffix(2000))")
+        let entries = try Shell.run(["sh", "-c", "zstd -dc image.cpio.zst | cpio -t --quiet"], cwd: p.dir)
+        for path in ["usr/lib/os-release", "srv/marker", "usr/bin/bash"] {
+            #expect(entries.stdout.contains(path + "\n"), "\(path) missing from the cpio output")
+        }
+        #expect(try Shell.run(["sha256sum", "-c", "image.SHA256SUMS"], cwd: p.dir).status == 0)
     }
 
     @Test func missingPackageFailsClearlyAndLeavesNothing() throws {
