@@ -102,7 +102,8 @@ public struct Apt {
         try FS.makeDirectories(etc + "/sources.list.d")
         try FS.makeDirectories(etc + "/apt.conf.d")
         try FS.makeDirectories(etc + "/preferences.d")
-        try FS.writeAtomically(etc + "/apt.conf", aptConf())
+        // Not apt.conf: apt would read that again through Dir::Etc and repeat every list option.
+        try FS.writeAtomically(etc + "/mkosi.conf", aptConf())
         try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
@@ -137,7 +138,7 @@ public struct Apt {
 
     func environment() -> [String: String] {
         var env = context.baseEnvironment()
-        env["APT_CONFIG"] = "/etc/apt/apt.conf"
+        env["APT_CONFIG"] = "/etc/apt/mkosi.conf"
         env["DEBIAN_FRONTEND"] = "noninteractive"
         env["DEBCONF_INTERACTIVE_SEEN"] = "true"
         env["KERNEL_INSTALL_BYPASS"] = "1"

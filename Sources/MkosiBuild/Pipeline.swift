@@ -46,6 +46,7 @@ public enum Pipeline {
         if hasBuildScripts { try runBuildScripts(context) }
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
+        try Firstboot.configure(context)
         if config.distribution.isAptDistribution {
             try Apt(context).remove(config["remove_packages"].strings)
         }

@@ -23,8 +23,13 @@ public enum Scripts {
 
     static func runOne(_ script: String, arguments: [String], context: BuildContext, extras: Extras) throws {
         let config = context.config
-        guard FS.isExecutable(script) else {
-            throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
+        if !FS.isExecutable(script) {
+            guard config["make_scripts_executable"].bool == true else {
+                throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
+            }
+            guard let st = FS.stat(script), chmod(script, mode_t(st.permissions | 0o111)) == 0 else {
+                throw FS.systemError("Cannot make \(script) executable")
+            }
         }
         let name = Path.basename(script)
         let chroot = name.hasSuffix(".chroot")

@@ -17,7 +17,8 @@ public enum HostCommand {
     /// - Throws: `MkosiError` with `.command(status:)` when the tool exits non-zero or is killed
     ///   by a signal (unless `check` is false), or when it cannot be started.
     @discardableResult
-    public static func capture(_ argv: [String], workingDirectory: String? = nil, check: Bool = true) throws -> Result {
+    public static func capture(_ argv: [String], workingDirectory: String? = nil, environment: [String: String]? = nil,
+                               check: Bool = true) throws -> Result {
         precondition(!argv.isEmpty)
         let line = argv.map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
@@ -47,10 +48,17 @@ public enum HostCommand {
 
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in env.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { cEnv?.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = cArgs.withUnsafeBufferPointer { buf in
-            posix_spawnp(&pid, argv[0], &actions, &attributes,
-                         UnsafeMutablePointer(mutating: buf.baseAddress!), environ)
+        let rc = cArgs.withUnsafeBufferPointer { buf -> Int32 in
+            if let cEnv {
+                return cEnv.withUnsafeBufferPointer { envp in
+                    posix_spawnp(&pid, argv[0], &actions, &attributes, UnsafeMutablePointer(mutating: buf.baseAddress!),
+                                 UnsafeMutablePointer(mutating: envp.baseAddress!))
+                }
+            }
+            return posix_spawnp(&pid, argv[0], &actions, &attributes, UnsafeMutablePointer(mutating: buf.baseAddress!), environ)
         }
         close(pipeFds[1])
         guard rc == 0 else {
