@@ -104,7 +104,21 @@ public struct Apt {
         try FS.makeDirectories(etc + "/preferences.d")
         // Not apt.conf: apt would read that again through Dir::Etc and repeat every list option.
         try FS.writeAtomically(etc + "/mkosi.conf", aptConf())
-        try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
+        // SandboxTrees= (mkosi.sandbox/) may bring their own apt configuration; sources found
+        // there replace the default ones.
+        for tree in config["sandbox_trees"].trees {
+            // The part of the tree that lands at /etc/apt in the sandbox.
+            guard let rel = Path.relative("/etc/apt", to: tree.target ?? "/") else { continue }
+            let apt = Path.join(tree.source, rel)
+            if FS.isDirectory(apt) {
+                try HostCommand.run(["cp", "-r", "--no-target-directory", apt, etc])
+            }
+        }
+        let ownSources = FS.exists(etc + "/sources.list")
+            || ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).contains { $0.hasSuffix(".sources") || $0.hasSuffix(".list") }
+        if !ownSources {
+            try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
+        }
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
         }
