@@ -46,10 +46,12 @@ public enum Pipeline {
         if hasBuildScripts { try runBuildScripts(context) }
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
+        try Configure.osRelease(context)
         try Firstboot.configure(context)
         if config.distribution.isAptDistribution {
             try Apt(context).remove(config["remove_packages"].strings)
         }
+        try Configure.manifest(context)
         try removeFiles(context)
         try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context)
         // Mount points the script sandboxes created inside the image.

@@ -1,0 +1,55 @@
+import MkosiConfig
+import MkosiCore
+
+/// Small edits of the image after its contents are complete.
+enum Configure {
+    /// `IMAGE_ID=`, `IMAGE_VERSION=` and `DEFAULT_HOSTNAME=` in `/usr/lib/os-release` from
+    /// `ImageId=`, `ImageVersion=` and `Hostname=` (replacing earlier values).
+    static func osRelease(_ context: BuildContext) throws {
+        let config = context.config
+        var set: [(String, String)] = []
+        if let id = config["image_id"].string { set.append(("IMAGE_ID", id)) }
+        if let version = config["image_version"].string { set.append(("IMAGE_VERSION", version)) }
+        if let hostname = config["hostname"].string { set.append(("DEFAULT_HOSTNAME", hostname)) }
+        let path = Path.join(context.root, "usr/lib/os-release")
+        guard !set.isEmpty, let text = try? FS.readText(path) else { return }
+        let keys = Set(set.map(\.0))
+        var lines = text.split(separator: "\n").map(String.init).filter { line in
+            !keys.contains(String(line.prefix(while: { $0 != "=" })))
+        }
+        lines += set.map { "\($0.0)=\(ShellLexer.quote($0.1))" }
+        try FS.writeAtomically(path, lines.joined(separator: "\n") + "\n")
+    }
+
+    /// `ManifestFormat=json`: `<Output>.manifest` with the image's configuration and installed
+    /// packages (name, version, architecture, size), sorted by name.
+    static func manifest(_ context: BuildContext) throws {
+        let config = context.config
+        guard config["manifest_format"].strings.contains("json"),
+              FS.exists(Path.join(context.root, "var/lib/dpkg/status")) else { return }
+        let listFile = context.workspace + "/packages.list"
+        var s = context.toolsSandbox()
+        s.bind(context.workspace, "/work/ws")
+        try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
+                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\n' > /work/ws/packages.list"], in: s)
+        let packages: [JSON] = try FS.readText(listFile).split(separator: "\n").map { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return JSON.object([
+                ("type", .string("deb")), ("name", .string(f[0])), ("version", .string(f.count > 1 ? f[1] : "")),
+                ("architecture", .string(f.count > 2 ? f[2] : "")), ("size", .int((f.count > 3 ? Int(f[3]) ?? 0 : 0) * 1024)),
+            ])
+        }.sorted { ($0["name"]?.serialized() ?? "").codePointPrecedes($1["name"]?.serialized() ?? "") }
+        var configPairs: [(String, JSON)] = [
+            ("name", .string(config["image_id"].string ?? "image")), ("distribution", .string(config.distribution.rawValue)),
+            ("architecture", .string(config.architecture.rawValue)), ("output_format", .string(config.format)),
+        ]
+        if let version = config["image_version"].string { configPairs.append(("version", .string(version))) }
+        configPairs.append(("release", .string(config.release)))
+        let manifest = JSON.object([
+            ("manifest_version", .int(1)), ("config", .object(configPairs)), ("packages", .array(packages)),
+            ("extension", .object([])),
+        ])
+        try FS.writeAtomically(Path.join(context.staging, "\(config.output).manifest"),
+                               manifest.serialized(indent: 2, sortKeys: false) + "\n")
+    }
+}
