@@ -56,6 +56,7 @@ public enum Pipeline {
         try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context)
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
+        try normalizeModificationTimes(context)
         try Output.make(context)
     }
 
@@ -114,6 +115,13 @@ public enum Pipeline {
         guard FS.isDirectory(etc) else { return }
         let id = context.config["machine_id"].string.map { $0.replacingOccurrences(of: "-", with: "") } ?? "uninitialized"
         try FS.writeAtomically(Path.join(etc, "machine-id"), id + "\n", mode: 0o444)
+    }
+
+    /// `SourceDateEpoch=`: no file in the image is newer than it (for reproducible outputs).
+    static func normalizeModificationTimes(_ context: BuildContext) throws {
+        guard let epoch = context.config["source_date_epoch"].int else { return }
+        try context.run(["sh", "-c", "find /buildroot -newermt \"@$0\" -print0 | xargs -0r touch --no-dereference --date=\"@$0\"",
+                         String(epoch)], in: context.toolsSandbox())
     }
 
     /// `RemoveFiles=` globs, relative to the image root.

@@ -26,12 +26,38 @@ enum BuildCommand {
     }
 }
 
-/// `mkosi clean`: removes the outputs of every image and the saved history.
+/// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the
+/// incremental caches; with `-ff` also the downloaded repository metadata (downloaded packages
+/// are kept, as upstream keeps them).
 enum CleanCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
         for image in loaded.images {
             Output.remove(image, cwd: loaded.cwd)
+            if loaded.args.force > 0, let cacheDir = image["cache_dir"].string {
+                let key = image.expandKeySpecifiers(image["cache_key"].string ?? "&d~&r~&a~&I")
+                for suffix in [".cache", ".build.cache", ".manifest"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
+            }
+            if loaded.args.force > 1 {
+                let key = "\(image.distribution.rawValue)~\(image.release)~\(image.architecture.rawValue)"
+                let pkgcache = image["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
+                FS.removeTree(Path.join(pkgcache, "lib/apt/lists"))
+            }
         }
         FS.removeTree(History.directory(for: loaded.args, cwd: loaded.cwd))
+    }
+}
+
+/// `mkosi box -- COMMAND`: runs a command with mkosi's tools (the host's, until tools trees
+/// exist) and `MKOSI_IN_BOX=1` in its environment.
+enum BoxCommand {
+    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
+        guard !loaded.args.cmdline.isEmpty else {
+            throw MkosiError.usage("Please specify a command to run in the box", hint: "mkosi box -- COMMAND [ARGS…]")
+        }
+        var env = Dictionary(Env.all(), uniquingKeysWith: { _, last in last })
+        env["MKOSI_IN_BOX"] = "1"
+        if let d = HostDistribution.current.distribution { env["MKOSI_HOST_DISTRIBUTION"] = d.rawValue }
+        if let r = HostDistribution.current.release { env["MKOSI_HOST_RELEASE"] = r }
+        return try HostCommand.run(loaded.args.cmdline, environment: env, check: false)
     }
 }
