@@ -51,12 +51,17 @@ public struct Apt {
         case .kali:
             stanzas = [(config["mirror"].string ?? "http://http.kali.org/kali", [release])]
         default:
-            let mirror = config["mirror"].string ?? "http://deb.debian.org"
-            var suites = [release]
             let rolling = ["unstable", "sid"].contains(release)
-            if !rolling { suites.append("\(release)-updates") }
-            stanzas = [(joinURL(mirror, "debian"), suites)]
-            if !rolling { stanzas.append((joinURL(mirror, "debian-security"), ["\(release)-security"])) }
+            if let snapshot = config["snapshot"].string {
+                // snapshot.debian.org: one archive state; there are no -updates suites there.
+                let mirror = config["mirror"].string ?? "https://snapshot.debian.org"
+                stanzas = [(joinURL(mirror, "archive/debian/\(snapshot)"), [release])]
+                if !rolling { stanzas.append((joinURL(mirror, "archive/debian-security/\(snapshot)"), ["\(release)-security"])) }
+            } else {
+                let mirror = config["mirror"].string ?? "http://deb.debian.org"
+                stanzas = [(joinURL(mirror, "debian"), rolling ? [release] : [release, "\(release)-updates"])]
+                if !rolling { stanzas.append((joinURL(mirror, "debian-security"), ["\(release)-security"])) }
+            }
         }
         return stanzas.map { uri, suites in
             "Types: deb\nURIs: \(uri)\nSuites: \(suites.joined(separator: " "))\nComponents: \(components)\n\(trust)\n"

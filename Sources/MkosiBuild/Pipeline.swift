@@ -47,6 +47,7 @@ public enum Pipeline {
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
         try Configure.osRelease(context)
+        try SystemdSetup.run(context)
         try Firstboot.configure(context)
         if config.distribution.isAptDistribution {
             try Apt(context).remove(config["remove_packages"].strings)
