@@ -120,10 +120,13 @@ public struct Apt {
             }
         }
         let ownSources = FS.exists(etc + "/sources.list")
-            || ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).contains { $0.hasSuffix(".sources") || $0.hasSuffix(".list") }
+            || ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).contains {
+                ($0.hasSuffix(".sources") || $0.hasSuffix(".list")) && !$0.hasPrefix("mkosi")
+            }
         if !ownSources {
             try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
         }
+        try setupLocalRepository()
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
         }
@@ -135,6 +138,35 @@ public struct Apt {
         }
     }
 
+    /// `PackageDirectories=` (and `mkosi.packages/`): their `.deb` files become a local
+    /// repository at `/repository`, trusted and pinned above every other source.
+    func setupLocalRepository() throws {
+        let dirs = config["package_directories"].strings + config["volatile_package_directories"].strings
+        let repo = context.workspace + "/repository"
+        FS.removeTree(repo)
+        let etc = context.sandboxEtc + "/apt"
+        unlink(etc + "/sources.list.d/mkosi-local.sources")
+        unlink(etc + "/preferences.d/mkosi-local.pref")
+        var debs: [String] = []
+        for dir in dirs {
+            for name in (try? FS.listDirectory(dir)) ?? [] where name.hasSuffix(".deb") { debs.append(Path.join(dir, name)) }
+        }
+        guard !debs.isEmpty else { return }
+        try FS.makeDirectories(repo)
+        for deb in debs {
+            let target = Path.join(repo, Path.basename(deb))
+            if link(deb, target) != 0 { try HostCommand.run(["cp", "--reflink=auto", deb, target]) }
+        }
+        var s = context.toolsSandbox()
+        s.bind(repo, "/repository")
+        s.workingDirectory = "/repository"
+        try context.run(["sh", "-c", "apt-ftparchive packages . > Packages"], in: s)
+        try FS.writeAtomically(etc + "/sources.list.d/mkosi-local.sources",
+                               "Types: deb\nURIs: file:///repository\nSuites: ./\nTrusted: yes\n")
+        try FS.writeAtomically(etc + "/preferences.d/mkosi-local.pref",
+                               "Package: *\nPin: origin \"\"\nPin-Priority: 1100\n")
+    }
+
     /// The sandbox apt and dpkg run in.
     func sandbox() -> Sandbox {
         var s = context.toolsSandbox()
@@ -142,6 +174,7 @@ public struct Apt {
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
         s.bind(Path.join(context.packageCache, "lib/apt/lists"), "/var/lib/apt/lists")
         s.add(.directory("/var/log/apt"))
+        s.bind(context.workspace + "/repository", "/repository", readOnly: true, optional: true)
         // dpkg resolves users and groups through the image's databases.
         s.add(.symlink(target: "/buildroot/etc/passwd", path: "/etc/passwd"))
         s.add(.symlink(target: "/buildroot/etc/group", path: "/etc/group"))

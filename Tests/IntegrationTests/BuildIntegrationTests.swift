@@ -107,6 +107,20 @@ struct BuildIntegrationTests {
         #expect(FileManager.default.fileExists(atPath: p.dir + "/image/usr/bin/hello"))
     }
 
+    /// Packages from `mkosi.packages/` are installed from a local repository.
+    @Test func localPackagesFromPackageDirectories() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=mkosi-local-test\n",
+            "pkg/DEBIAN/control": "Package: mkosi-local-test\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.com>\nDescription: test\n",
+            "pkg/usr/share/mkosi-local-test/marker": "local package\n",
+        ])
+        try FileManager.default.createDirectory(atPath: p.dir + "/mkosi.packages", withIntermediateDirectories: true)
+        #expect(try Shell.run(["dpkg-deb", "--build", "pkg", "mkosi.packages/mkosi-local-test_1.0_all.deb"], cwd: p.dir).status == 0)
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        #expect(try String(contentsOfFile: p.dir + "/image/usr/share/mkosi-local-test/marker", encoding: .utf8) == "local package\n")
+    }
+
     @Test func tarOutputListsTheImage() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
