@@ -17,6 +17,7 @@ public enum Pipeline {
         defer { context.cleanup() }
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
+        try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context)
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
         let hasBuildScripts = !config["build_scripts"].strings.isEmpty
         if hasBuildScripts {
@@ -44,6 +45,8 @@ public enum Pipeline {
             try apt?.setup()
         }
         if hasBuildScripts { try runBuildScripts(context) }
+        // Volatile packages come after the cache and the build scripts, so they are never cached.
+        try apt?.install(config["volatile_packages"].strings)
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
         try Configure.osRelease(context)
@@ -53,6 +56,7 @@ public enum Pipeline {
             try Apt(context).remove(config["remove_packages"].strings)
         }
         try Configure.manifest(context)
+        try cleanPackageMetadata(context)
         try removeFiles(context)
         try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context)
         // Mount points the script sandboxes created inside the image.
@@ -67,6 +71,18 @@ public enum Pipeline {
         context.overlay = (context.workspace + "/build-overlay/upper", context.workspace + "/build-overlay/work")
         defer { context.overlay = nil }
         try body()
+    }
+
+    /// `mkosi clean`: runs the clean scripts with the output directory at `$OUTPUTDIR`.
+    public static func runCleanScripts(_ config: Config, args: Args, cwd: String) throws {
+        let scripts = config["clean_scripts"].strings
+        guard !scripts.isEmpty else { return }
+        let context = try BuildContext(config: config, args: args, cwd: cwd)
+        defer { context.cleanup() }
+        try FS.makeDirectories(context.outputDirectory)
+        var extras = Scripts.Extras()
+        extras.binds.append((context.outputDirectory, "/work/out", false))
+        try Scripts.run(scripts, arguments: [], context: context, extras: extras)
     }
 
     /// Build scripts run in the build overlay. What they install into `$DESTDIR` is copied into
@@ -104,7 +120,7 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
                              hint: "Format=directory, tar and cpio work")
         }
-        let unsupported: [(String, String)] = [("base_trees", "BaseTrees="), ("volatile_packages", "VolatilePackages=")]
+        let unsupported: [(String, String)] = [("base_trees", "BaseTrees=")]
         for (dest, name) in unsupported where !(config[dest].list ?? []).isEmpty {
             throw MkosiError(.unsupported, "\(name) is not implemented yet in this mkosi")
         }
@@ -116,6 +132,20 @@ public enum Pipeline {
         guard FS.isDirectory(etc) else { return }
         let id = context.config["machine_id"].string.map { $0.replacingOccurrences(of: "-", with: "") } ?? "uninitialized"
         try FS.writeAtomically(Path.join(etc, "machine-id"), id + "\n", mode: 0o444)
+    }
+
+    /// `CleanPackageMetadata=`: the package manager's state and caches are removed when enabled,
+    /// and with `auto` when the image has no package manager to use them (directory and tar
+    /// images keep them with `auto`).
+    static func cleanPackageMetadata(_ context: BuildContext) throws {
+        let setting = context.config["clean_package_metadata"].string ?? "auto"
+        let root = context.root
+        if setting == "disabled" { return }
+        if setting == "auto" && (["directory", "tar"].contains(context.config.format)
+                                 || FS.exists(Path.join(root, "usr/bin/dpkg"))) { return }
+        for dir in ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"] {
+            FS.removeTree(Path.join(root, dir))
+        }
     }
 
     /// `SourceDateEpoch=`: no file in the image is newer than it (for reproducible outputs).

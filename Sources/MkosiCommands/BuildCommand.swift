@@ -33,6 +33,7 @@ enum CleanCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
         for image in loaded.images {
             Output.remove(image, cwd: loaded.cwd)
+            try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
             if loaded.args.force > 0, let cacheDir = image["cache_dir"].string {
                 let key = image.expandKeySpecifiers(image["cache_key"].string ?? "&d~&r~&a~&I")
                 for suffix in [".cache", ".build.cache", ".manifest"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
