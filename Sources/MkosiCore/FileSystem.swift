@@ -141,10 +141,12 @@ public enum FS {
         }
     }
 
-    /// Removes a file or a whole tree; missing paths are fine.
+    /// Removes a file or a whole tree; missing paths are fine. Directories without write or
+    /// search permission (images contain some) are opened up first.
     public static func removeTree(_ path: String) {
         guard let st = lstat(path) else { return }
         if st.isDirectory {
+            if st.permissions & 0o700 != 0o700 { chmod(path, mode_t(st.permissions | 0o700)) }
             for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
             rmdir(path)
         } else {
