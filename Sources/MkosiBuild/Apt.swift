@@ -207,7 +207,14 @@ public struct Apt {
     /// Refreshes the repository metadata (once per build).
     public func update() throws {
         try setup()
-        try invoke("update")
+        // Without --error-on=any, apt-get update only warns about sources it could not fetch
+        // and the build fails later with a confusing "Unable to locate package".
+        do {
+            try invoke("update", ["--error-on=any"])
+        } catch var e as MkosiError {
+            e.hint = "Check that the mirror (Mirror=, LocalMirror=, or the sources in mkosi.sandbox/) is reachable and signed with a known key"
+            throw e
+        }
     }
 
     /// Bootstraps a Debian root without debootstrap: merged-/usr symlinks, the essential

@@ -151,6 +151,15 @@ struct BuildIntegrationTests {
         #expect(try Self.mounts() == mountsBefore)
     }
 
+    @Test func unreachableMirrorFailsAtTheUpdate() throws {
+        let p = try Project(["mkosi.conf": Self.base + "Mirror=http://127.0.0.1:9\n[Output]\nFormat=directory\n"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("apt-get update --error-on=any\" failed with exit status 100"), "\(r.stderr.suffix(1000))")
+        #expect(r.stderr.contains("Check that the mirror"))
+        #expect(p.leftovers().isEmpty)
+    }
+
     @Test func failingScriptNamesItselfAndKeepsThePreviousOutput() throws {
         let p = try Project([
             "mkosi.conf": Self.base + "[Output]\nFormat=tar\n",
