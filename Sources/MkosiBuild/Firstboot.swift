@@ -63,4 +63,28 @@ enum Firstboot {
                                              environment: env)
         return result.output.trimmed()
     }
+
+    /// `Autologin=`: root is logged in automatically on the console, tty1 and the virtio console
+    /// (getty drop-ins under /usr/lib/systemd/system).
+    static func autologin(_ context: BuildContext) throws {
+        guard context.config["autologin"].bool == true else { return }
+        let units = Path.join(context.root, "usr/lib/systemd/system")
+        guard FS.isDirectory(units) else { return }
+        let gettys: [(String, String)] = [
+            ("console-getty.service", "--noclear --keep-baud console 115200,38400,9600"),
+            ("getty@tty1.service", "--noclear -"),
+            ("serial-getty@hvc0.service", "--keep-baud 115200,57600,38400,9600 -"),
+        ]
+        for (unit, args) in gettys {
+            let dir = Path.join(units, "\(unit).d")
+            try FS.makeDirectories(dir)
+            try FS.writeAtomically(Path.join(dir, "autologin.conf"), """
+                # Written by mkosi for Autologin=yes.
+                [Service]
+                ExecStart=
+                ExecStart=-agetty -o '-f -p -- \\\\u' --autologin root \(args) $TERM
+
+                """)
+        }
+    }
 }

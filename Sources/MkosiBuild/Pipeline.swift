@@ -49,6 +49,7 @@ public enum Pipeline {
         try apt?.install(config["volatile_packages"].strings)
         try TreeCopy.install(config["extra_trees"].trees, into: context)
         try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
+        try Firstboot.autologin(context)
         try Configure.osRelease(context)
         try SystemdSetup.run(context)
         try Firstboot.configure(context)
