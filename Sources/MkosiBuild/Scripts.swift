@@ -43,8 +43,18 @@ public enum Scripts {
             s.add(.tmpfs("/run"))
             s.add(.tmpfs("/var/tmp"))
             if config["with_network"].bool == true { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
+        } else if config.distribution.isAptDistribution {
+            // The package manager's sandbox, so that mkosi-install and friends work.
+            s = Apt(context).sandbox()
         } else {
             s = context.toolsSandbox()
+        }
+        if !chroot {
+            try HelperCommands.install(context)
+            s.bind(context.workspace + "/helpers", "/work/helpers", readOnly: true)
+            s.bind(context.helper, "/work/mkosi", readOnly: true)
+            // A development build loads the Swift runtime from outside /usr.
+            if let runtime = HelperCommands.swiftRuntimeDirectory { s.bind(runtime, readOnly: true) }
         }
         s.bind(script, "/work/\(name)", readOnly: true)
         for tree in config["build_sources"].trees {
@@ -55,7 +65,8 @@ public enum Scripts {
         for (source, target, readOnly) in extras.binds { s.bind(source, target, readOnly: readOnly) }
         s.workingDirectory = "/work/src"
 
-        var env = context.baseEnvironment()
+        var env = chroot || !config.distribution.isAptDistribution ? context.baseEnvironment() : Apt(context).environment()
+        if !chroot { env["PATH"] = "/work/helpers:" + (env["PATH"] ?? "/usr/bin:/bin") }
         env["DISTRIBUTION"] = config.distribution.rawValue
         env["RELEASE"] = config.release
         env["ARCHITECTURE"] = config.architecture.rawValue
@@ -89,6 +100,45 @@ public enum Scripts {
                 e.message = "\(script) failed with exit status \(status)"
             }
             throw e
+        }
+    }
+}
+
+/// Commands on `$PATH` of scripts that run outside the image: `mkosi-chroot` enters the image
+/// (with its API file systems, `/work` and the sources), `mkosi-install`, `mkosi-upgrade`,
+/// `mkosi-remove` and `mkosi-reinstall` run the package manager on the image.
+enum HelperCommands {
+    /// The directory of the Swift runtime libraries this process loaded, if not under /usr.
+    static let swiftRuntimeDirectory: String? = {
+        guard let maps = try? FS.readText("/proc/self/maps") else { return nil }
+        for line in maps.split(separator: "\n") where line.hasSuffix("/libswiftCore.so") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            let dir = Path.dirname(String(line[slash...]))
+            return dir.hasPrefix("/usr/") ? nil : dir
+        }
+        return nil
+    }()
+
+    static func install(_ context: BuildContext) throws {
+        let dir = context.workspace + "/helpers"
+        if FS.isDirectory(dir) { return }
+        try FS.makeDirectories(dir)
+        let chroot = """
+            #!/bin/sh
+            # Runs a command (default: a shell) inside the image being built.
+            [ $# -gt 0 ] || set -- sh
+            exec /work/mkosi \(SandboxHelper.flag) --bind /buildroot / --proc /proc --dev /dev --tmpfs /tmp \
+                --tmpfs /run --tmpfs /var/tmp --bind /work /work --ro-bind-try /etc/resolv.conf /etc/resolv.conf \
+                --chdir /work/src -- "$@"
+
+            """
+        try FS.writeAtomically(dir + "/mkosi-chroot", chroot, mode: 0o755)
+        let apt: [(String, String)] = [
+            ("mkosi-install", "apt-get install"), ("mkosi-upgrade", "apt-get upgrade"), ("mkosi-remove", "apt-get purge"),
+            ("mkosi-reinstall", "apt-get install --reinstall"),
+        ]
+        for (name, command) in apt where context.config.distribution.isAptDistribution {
+            try FS.writeAtomically(dir + "/" + name, "#!/bin/sh\nexec \(command) \"$@\"\n", mode: 0o755)
         }
     }
 }

@@ -122,12 +122,17 @@ struct BuildIntegrationTests {
     }
 
     @Test func tarOutputListsTheImage() throws {
-        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x"])
+        // A script outside the image uses the helper commands to enter it and to install a package.
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x",
+            "mkosi.postinst": "#!/bin/sh\nset -e\nmkosi-chroot sh -c 'echo ok > /srv/chroot-marker'\nmkosi-install hello\n",
+        ], executable: ["mkosi.postinst"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: p.dir + "/image")) == "image.tar.zst")
         let list = try Shell.run(["tar", "-tf", p.dir + "/image.tar.zst"])
-        for path in ["./usr/lib/os-release", "./srv/marker", "./etc/machine-id", "./usr/bin/bash"] {
+        for path in ["./usr/lib/os-release", "./srv/marker", "./etc/machine-id", "./usr/bin/bash", "./srv/chroot-marker",
+                     "./usr/bin/hello"] {
             #expect(list.stdout.contains(path + "\n"), "\(path) missing from the tar output")
         }
 
