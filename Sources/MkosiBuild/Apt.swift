@@ -142,6 +142,7 @@ public struct Apt {
     /// repository at `/repository`, trusted and pinned above every other source.
     func setupLocalRepository() throws {
         let dirs = config["package_directories"].strings + config["volatile_package_directories"].strings
+            + (context.packageDirectory.map { [$0] } ?? [])
         let repo = context.workspace + "/repository"
         FS.removeTree(repo)
         let etc = context.sandboxEtc + "/apt"

@@ -27,8 +27,14 @@ public final class BuildContext {
     /// Path of this executable, which is also the sandbox helper.
     public let helper: String
     public let unprivileged: Bool
+    /// `$PACKAGEDIR`: packages scripts leave here join the local repository; shared by the
+    /// images of one build.
+    public let packageDirectory: String?
+    /// `$ARTIFACTDIR`: files scripts leave for later steps of this image.
+    public var artifacts: String { workspace + "/artifacts" }
 
-    public init(config: Config, args: Args, cwd: String) throws {
+    public init(config: Config, args: Args, cwd: String, packageDirectory: String? = nil) throws {
+        self.packageDirectory = packageDirectory
         self.config = config
         self.args = args
         self.cwd = cwd
@@ -44,7 +50,7 @@ public final class BuildContext {
         guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a workspace in \(base)") }
         workspace = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
-            for dir in [root, staging, sandboxEtc] { try FS.makeDirectories(dir) }
+            for dir in [root, staging, sandboxEtc, artifacts] { try FS.makeDirectories(dir) }
             chmod(root, 0o755)
         } catch {
             FS.removeTree(workspace)

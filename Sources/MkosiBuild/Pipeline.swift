@@ -11,9 +11,9 @@ import MkosiSandbox
 /// The output appears atomically in the output directory at the end; on any failure the
 /// previous output stays untouched and the workspace is removed.
 public enum Pipeline {
-    public static func build(_ config: Config, args: Args, cwd: String) throws {
+    public static func build(_ config: Config, args: Args, cwd: String, packageDirectory: String? = nil) throws {
         try checkSupported(config)
-        let context = try BuildContext(config: config, args: args, cwd: cwd)
+        let context = try BuildContext(config: config, args: args, cwd: cwd, packageDirectory: packageDirectory)
         defer { context.cleanup() }
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
@@ -44,7 +44,13 @@ public enum Pipeline {
         } else {
             try apt?.setup()
         }
-        if hasBuildScripts { try runBuildScripts(context) }
+        if hasBuildScripts {
+            try runBuildScripts(context)
+            // Packages the build scripts put into $PACKAGEDIR become installable.
+            if let dir = packageDirectory, ((try? FS.listDirectory(dir)) ?? []).contains(where: { $0.hasSuffix(".deb") }) {
+                try apt?.update()
+            }
+        }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
         try apt?.install(config["volatile_packages"].strings)
         try TreeCopy.install(config["extra_trees"].trees, into: context)

@@ -62,6 +62,8 @@ public enum Scripts {
             s.bind(tree.source, target)
         }
         s.bind(context.staging, "/work/out")
+        s.bind(context.artifacts, "/work/artifacts")
+        if let packages = context.packageDirectory { s.bind(packages, "/work/packages") }
         for (source, target, readOnly) in extras.binds { s.bind(source, target, readOnly: readOnly) }
         s.workingDirectory = "/work/src"
 
@@ -77,6 +79,8 @@ public enum Scripts {
         env["BUILDROOT"] = chroot ? "/" : "/buildroot"
         env["OUTPUTDIR"] = "/work/out"
         env["CHROOT_OUTPUTDIR"] = "/work/out"
+        env["ARTIFACTDIR"] = "/work/artifacts"
+        if context.packageDirectory != nil { env["PACKAGEDIR"] = "/work/packages" }
         env["SCRIPT"] = "/work/\(name)"
         env["CHROOT_SCRIPT"] = "/work/\(name)"
         env["MKOSI_UID"] = String(getuid())

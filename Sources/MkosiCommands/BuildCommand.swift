@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
@@ -17,13 +20,24 @@ enum BuildCommand {
         }
         // Earlier outputs are replaced only once the new ones are complete, so a failed build
         // leaves them as they were (upstream removes them first with -f).
+        let packages = try temporaryDirectory(for: main, prefix: "mkosi-packages")
+        defer { FS.removeTree(packages) }
         for image in loaded.images {
-            try Pipeline.build(image, args: loaded.args, cwd: loaded.cwd)
+            try Pipeline.build(image, args: loaded.args, cwd: loaded.cwd, packageDirectory: packages)
         }
         if main["history"].bool == true && History.wantsNew(loaded.args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: loaded.args, cwd: loaded.cwd))
         }
     }
+}
+
+/// A fresh directory below the workspace directory, for the duration of one build.
+func temporaryDirectory(for config: Config, prefix: String) throws -> String {
+    let base = config["workspace_dir"].string ?? UserDirectories.defaultWorkspace()
+    try FS.makeDirectories(base)
+    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a directory in \(base)") }
+    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the

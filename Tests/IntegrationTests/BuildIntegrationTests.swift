@@ -121,6 +121,26 @@ struct BuildIntegrationTests {
         #expect(try String(contentsOfFile: p.dir + "/image/usr/share/mkosi-local-test/marker", encoding: .utf8) == "local package\n")
     }
 
+    /// A package a build script leaves in $PACKAGEDIR is installed by VolatilePackages=.
+    @Test func packagesBuiltByScriptsAreInstallable() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nVolatilePackages=built-here\n",
+            "mkosi.build.chroot": """
+                #!/bin/sh
+                set -e
+                mkdir -p /tmp/p/DEBIAN /tmp/p/usr/share/built-here
+                printf 'Package: built-here\\nVersion: 1\\nArchitecture: all\\nMaintainer: t <t@example.com>\\nDescription: t\\n' > /tmp/p/DEBIAN/control
+                echo built > /tmp/p/usr/share/built-here/marker
+                dpkg-deb --build /tmp/p "$PACKAGEDIR/built-here_1_all.deb"
+
+                """,
+        ], executable: ["mkosi.build.chroot"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        #expect(try String(contentsOfFile: p.dir + "/image/usr/share/built-here/marker", encoding: .utf8) == "built\n")
+        #expect(p.leftovers().isEmpty, "\(p.leftovers())")
+    }
+
     @Test func tarOutputListsTheImage() throws {
         // A script outside the image uses the helper commands to enter it and to install a package.
         let p = try Project([
