@@ -9,6 +9,7 @@ import MkosiCore
 /// output is kept unless `-f` is given.
 enum BuildCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
+        let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return }
         if loaded.tools != nil {
             throw MkosiError(.unsupported, "ToolsTree=default is not implemented yet",

@@ -160,12 +160,12 @@ public enum ConfigLoader {
 }
 
 /// Orders images so that each comes after its dependencies.
-enum DependencyOrder {
+public enum DependencyOrder {
     /// The images reachable from `include` through `Dependencies=`, in topological order (ties
     /// broken as upstream's graphlib breaks them).
     ///
     /// - Throws: for a dependency that names no image, and for a cycle.
-    static func resolve(_ images: [Config], include: [String]) throws -> [Config] {
+    public static func resolve(_ images: [Config], include: [String]) throws -> [Config] {
         var graph: [String: [String]] = [:]
         for c in images { graph[c.image] = c.dependencies }
         for name in include where graph[name] == nil {

@@ -63,7 +63,7 @@ public enum History {
     }
 
     /// Turns a setting's JSON form (as in `--json summary`) back into a value.
-    static func fromJSON(_ json: JSON, _ s: Setting) throws -> Value {
+    public static func fromJSON(_ json: JSON, _ s: Setting) throws -> Value {
         func bad() -> MkosiError {
             MkosiError.config("Unexpected JSON value for \(s.name): \(json.serialized(indent: nil))",
                               hint: "Re-running mkosi once with -f should solve the issue by re-generating the JSON")

@@ -18,7 +18,7 @@ public enum HostCommand {
     ///   by a signal (unless `check` is false), or when it cannot be started.
     @discardableResult
     public static func capture(_ argv: [String], workingDirectory: String? = nil, environment: [String: String]? = nil,
-                               check: Bool = true) throws -> Result {
+                               inputFile: String? = nil, check: Bool = true) throws -> Result {
         precondition(!argv.isEmpty)
         let line = argv.map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
@@ -32,7 +32,7 @@ public enum HostCommand {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1)
 
         var attributes = posix_spawnattr_t()

@@ -1,0 +1,77 @@
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// `ConfigureScripts=` (`mkosi.configure`): before building, each image's configuration is
+/// given as JSON (one line, the `--json summary` object) on the script's standard input; the
+/// JSON it prints replaces the configuration. Keys it leaves out keep their values (upstream
+/// resets them to defaults). Images are ordered by their dependencies again afterwards.
+public enum ConfigureScripts {
+    public static func run(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
+        guard loaded.images.contains(where: { !$0["configure_scripts"].strings.isEmpty }) else { return loaded }
+        var result = loaded
+        var images: [Config] = []
+        for image in loaded.images {
+            var config = image
+            for script in image["configure_scripts"].strings {
+                config = try runOne(script, config: config, loaded: loaded)
+            }
+            images.append(config)
+        }
+        guard let main = images.last else { return result }
+        result.images = try DependencyOrder.resolve(Array(images.dropLast()), include: main.dependencies) + [main]
+        return result
+    }
+
+    static func runOne(_ script: String, config: Config, loaded: LoadedConfiguration) throws -> Config {
+        guard FS.isExecutable(script) else {
+            throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
+        }
+        let context = try BuildContext(config: config, args: loaded.args, cwd: loaded.cwd)
+        defer { context.cleanup() }
+        let input = context.workspace + "/config.json"
+        try FS.writeAtomically(input, config.json.serialized(indent: nil) + "\n")
+
+        var s = context.toolsSandbox()
+        s.bind(script, "/work/configure", readOnly: true)
+        for tree in config["build_sources"].trees {
+            s.bind(tree.source, tree.target.map { Path.join("/work/src", $0) } ?? "/work/src")
+        }
+        s.workingDirectory = "/work/src"
+        var env = context.baseEnvironment()
+        env["DISTRIBUTION"] = config.distribution.rawValue
+        env["RELEASE"] = config.release
+        env["ARCHITECTURE"] = config.architecture.rawValue
+        env["SRCDIR"] = "/work/src"
+        env["MKOSI_UID"] = String(getuid())
+        env["MKOSI_GID"] = String(getgid())
+        env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
+        let profiles = config["profiles"].strings
+        if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+
+        Log.info("Running \(Path.basename(script)) on the \(config.image) image")
+        let output: String
+        do {
+            output = try HostCommand.capture(s.argv(for: ["/work/configure"], helper: context.helper), environment: env,
+                                             inputFile: input).output
+        } catch var e as MkosiError {
+            if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }
+            throw e
+        }
+        guard case .object(let pairs) = try JSON.parse(output) else {
+            throw MkosiError.config("\(script) printed no JSON object", hint: "A configure script prints the (modified) configuration as JSON")
+        }
+        var updated = config
+        for (key, value) in pairs where key != "Files" && key != "Image" && key != "BuildSubdirectory" {
+            guard let setting = Settings.byName[key] else {
+                throw MkosiError.config("\(script) printed an unknown setting \(key)")
+            }
+            updated = updated.with(setting.dest, try History.fromJSON(value, setting))
+        }
+        return updated
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
