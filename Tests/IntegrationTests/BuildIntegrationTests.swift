@@ -121,6 +121,20 @@ struct BuildIntegrationTests {
         #expect(try String(contentsOfFile: p.dir + "/image/usr/share/mkosi-local-test/marker", encoding: .utf8) == "local package\n")
     }
 
+    /// A configure script receives the configuration as JSON and prints a modified one.
+    @Test func configureScriptChangesTheConfiguration() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=tar\n",
+            "mkosi.configure": "#!/usr/bin/python3\nimport json, sys\nc = json.load(sys.stdin)\nc['Packages'].append('hello')\nc['ImageId'] = 'configured'\nprint(json.dumps(c))\n",
+        ], executable: ["mkosi.configure"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        let list = try Shell.run(["tar", "-tf", p.dir + "/image.tar.zst"])
+        #expect(list.stdout.contains("./usr/bin/hello\n"))
+        let osRelease = try Shell.run(["sh", "-c", "tar -xOf image.tar.zst ./usr/lib/os-release"], cwd: p.dir)
+        #expect(osRelease.stdout.contains("IMAGE_ID=configured"))
+    }
+
     /// A package a build script leaves in $PACKAGEDIR is installed by VolatilePackages=.
     @Test func packagesBuiltByScriptsAreInstallable() throws {
         let p = try Project([
