@@ -58,6 +58,7 @@ public enum Pipeline {
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
         try SystemdSetup.run(context)
+        try KernelModules.depmod(context)
         try Firstboot.configure(context)
         if config.distribution.isAptDistribution {
             try Apt(context).remove(config["remove_packages"].strings)

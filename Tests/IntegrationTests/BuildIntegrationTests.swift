@@ -43,8 +43,10 @@ struct BuildIntegrationTests {
 
     @Test func directoryImageWithExtraTreeAndPostinst() throws {
         let p = try Project([
-            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=hello\n",
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=hello kmod\n",
             "mkosi.extra/etc/extra-file": "from mkosi.extra\n",
+            // A kernel module directory without indexes: depmod must create them.
+            "mkosi.extra/usr/lib/modules/6.1.0-mkosi/kernel/dummy.ko": "not a real module\n",
             "mkosi.postinst.chroot": "#!/bin/sh\nset -e\nhello > /etc/hello-output\n",
         ], executable: ["mkosi.postinst.chroot"])
         let mountsBefore = try Self.mounts()
@@ -55,6 +57,7 @@ struct BuildIntegrationTests {
         #expect(try String(contentsOfFile: image + "/etc/extra-file", encoding: .utf8) == "from mkosi.extra\n")
         #expect(try String(contentsOfFile: image + "/etc/hello-output", encoding: .utf8) == "Hello, world!\n")
         #expect(FileManager.default.isExecutableFile(atPath: image + "/usr/bin/hello"))
+        #expect(FileManager.default.fileExists(atPath: image + "/usr/lib/modules/6.1.0-mkosi/modules.dep.bin"))
         #expect(!FileManager.default.fileExists(atPath: image + "/work"))
         #expect(!FileManager.default.fileExists(atPath: image + "/usr/sbin/policy-rc.d"))
         #expect(p.leftovers().isEmpty, "workspace left behind: \(p.leftovers())")
