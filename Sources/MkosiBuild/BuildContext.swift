@@ -79,6 +79,19 @@ public final class BuildContext {
         return .bind(source: root, target: target, readOnly: false, optional: false)
     }
 
+    /// A sandbox inside the image (its own tools, as in a chroot): the image at `/`, with `/proc`,
+    /// `/dev` and private `/tmp`, `/run` and `/var/tmp`.
+    public func imageSandbox() -> Sandbox {
+        var s = Sandbox(userNamespace: unprivileged)
+        s.add(rootOperation(at: "/"))
+        s.add(.proc("/proc"))
+        s.add(.dev("/dev"))
+        s.add(.tmpfs("/tmp"))
+        s.add(.tmpfs("/run"))
+        s.add(.tmpfs("/var/tmp"))
+        return s
+    }
+
     /// A sandbox with the host's tools and the image at `/buildroot`.
     public func toolsSandbox() -> Sandbox {
         var s = Sandbox.withHostTools(userNamespace: unprivileged)

@@ -29,11 +29,7 @@ enum KernelModules {
             Log.warning("depmod is not installed in the image (package kmod), module indexes of \(stale.joined(separator: ", ")) are left out of date")
             return
         }
-        var s = Sandbox(userNamespace: context.unprivileged)
-        s.add(context.rootOperation(at: "/"))
-        s.add(.proc("/proc"))
-        s.add(.dev("/dev"))
-        s.add(.tmpfs("/tmp"))
+        let s = context.imageSandbox()
         for version in stale {
             Log.info("Running depmod for \(version)")
             try context.run(["depmod", "--all", version], in: s, environment: context.baseEnvironment())

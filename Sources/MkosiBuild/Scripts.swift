@@ -35,13 +35,7 @@ public enum Scripts {
         let chroot = name.hasSuffix(".chroot")
         var s: Sandbox
         if chroot {
-            s = Sandbox(userNamespace: context.unprivileged)
-            s.add(context.rootOperation(at: "/"))
-            s.add(.proc("/proc"))
-            s.add(.dev("/dev"))
-            s.add(.tmpfs("/tmp"))
-            s.add(.tmpfs("/run"))
-            s.add(.tmpfs("/var/tmp"))
+            s = context.imageSandbox()
             if config["with_network"].bool == true { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
         } else if config.distribution.isAptDistribution {
             // The package manager's sandbox, so that mkosi-install and friends work.

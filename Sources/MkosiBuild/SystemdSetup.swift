@@ -11,13 +11,7 @@ enum SystemdSetup {
         func has(_ tool: String) -> Bool { FS.isExecutable(Path.join(root, "usr/bin/\(tool)")) }
         guard has("systemctl") else { return }
 
-        var s = Sandbox(userNamespace: context.unprivileged)
-        s.add(context.rootOperation(at: "/"))
-        s.add(.proc("/proc"))
-        s.add(.dev("/dev"))
-        s.add(.tmpfs("/tmp"))
-        s.add(.tmpfs("/run"))
-        s.add(.tmpfs("/var/tmp"))
+        let s = context.imageSandbox()
         var env = context.baseEnvironment()
         env["SYSTEMD_OFFLINE"] = "1"
 

@@ -35,31 +35,7 @@ public enum HostCommand {
         posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in env.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { cEnv?.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = cArgs.withUnsafeBufferPointer { buf -> Int32 in
-            if let cEnv {
-                return cEnv.withUnsafeBufferPointer { envp in
-                    posix_spawnp(&pid, argv[0], &actions, &attributes, UnsafeMutablePointer(mutating: buf.baseAddress!),
-                                 UnsafeMutablePointer(mutating: envp.baseAddress!))
-                }
-            }
-            return posix_spawnp(&pid, argv[0], &actions, &attributes, UnsafeMutablePointer(mutating: buf.baseAddress!), environ)
-        }
+        let (rc, pid) = spawn(argv, actions: &actions, environment: environment)
         close(pipeFds[1])
         guard rc == 0 else {
             close(pipeFds[0])
@@ -80,12 +56,7 @@ public enum HostCommand {
 
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = status & 0x7f == 0
-        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        if check && code != 0 {
-            let how = exited ? "exit status \(code)" : "signal \(status & 0x7f)"
-            throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
-        }
+        let code = try exitCode(status, line: line, check: check)
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
     }
 
@@ -105,6 +76,23 @@ public enum HostCommand {
         Log.debug("+ \(line)")
         Interrupt.install()
 
+        let (rc, pid) = spawn(argv, actions: nil, environment: environment)
+        guard rc == 0 else {
+            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
+                             hint: "Is \(argv[0]) installed?")
+        }
+        mkosi_set_child(pid)
+        let status = waitForChild(pid)
+        mkosi_set_child(0)
+        try Interrupt.check()
+        return try exitCode(status, line: line, check: check)
+    }
+
+    /// `posix_spawnp` of `argv` with default signal dispositions and an empty signal mask (mkosi
+    /// itself blocks or catches signals its children must not inherit), and `environment`
+    /// replacing the process environment when given. Returns posix_spawnp's result and the pid.
+    private static func spawn(_ argv: [String], actions: UnsafePointer<posix_spawn_file_actions_t>?,
+                              environment: [String: String]?) -> (rc: Int32, pid: pid_t) {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -124,24 +112,22 @@ public enum HostCommand {
         defer { cEnv?.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = cArgs.withUnsafeBufferPointer { args -> Int32 in
-            if let cEnv {
-                return cEnv.withUnsafeBufferPointer { envp in
-                    posix_spawnp(&pid, argv[0], nil, &attributes, UnsafeMutablePointer(mutating: args.baseAddress!),
-                                 UnsafeMutablePointer(mutating: envp.baseAddress!))
-                }
+            let argp = UnsafeMutablePointer(mutating: args.baseAddress!)
+            guard let cEnv else { return posix_spawnp(&pid, argv[0], actions, &attributes, argp, environ) }
+            return cEnv.withUnsafeBufferPointer { envp in
+                posix_spawnp(&pid, argv[0], actions, &attributes, argp, UnsafeMutablePointer(mutating: envp.baseAddress!))
             }
-            return posix_spawnp(&pid, argv[0], nil, &attributes, UnsafeMutablePointer(mutating: args.baseAddress!), environ)
         }
-        guard rc == 0 else {
-            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
-                             hint: "Is \(argv[0]) installed?")
-        }
-        mkosi_set_child(pid)
-        let status = waitForChild(pid)
-        mkosi_set_child(0)
+        return (rc, pid)
+    }
+
+    /// The exit code of a `waitpid` status (128 + signal when killed by one).
+    ///
+    /// - Throws: `MkosiError` `.command(status:)` naming `line` and the status, when `check`
+    ///   is set and the code is not 0.
+    private static func exitCode(_ status: Int32, line: String, check: Bool) throws -> Int32 {
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        try Interrupt.check()
         if check && code != 0 {
             let how = exited ? "exit status \(code)" : "signal \(status & 0x7f)"
             throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
