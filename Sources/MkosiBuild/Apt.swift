@@ -101,8 +101,16 @@ public struct Apt {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes the sandbox's apt configuration and creates the cache directories.
-    func setup() throws {
+    /// Writes the sandbox's apt configuration, builds the local repository and creates the
+    /// cache directories; then makes the repository metadata available (see `syncMetadata`).
+    public func setup() throws {
+        try writeConfiguration()
+        let local = try buildLocalRepository()
+        let refreshed = try syncMetadata()
+        if local && !refreshed { try updateLocalRepository() }
+    }
+
+    func writeConfiguration() throws {
         let etc = context.sandboxEtc + "/apt"
         try FS.makeDirectories(etc + "/sources.list.d")
         try FS.makeDirectories(etc + "/apt.conf.d")
@@ -126,7 +134,6 @@ public struct Apt {
         if !ownSources {
             try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
         }
-        try setupLocalRepository()
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
         }
@@ -138,9 +145,22 @@ public struct Apt {
         }
     }
 
-    /// `PackageDirectories=` (and `mkosi.packages/`): their `.deb` files become a local
-    /// repository at `/repository`, trusted and pinned above every other source.
-    func setupLocalRepository() throws {
+    /// Picks up packages that scripts left in `$PACKAGEDIR` since `setup()`.
+    public func refreshLocalRepository() throws {
+        if try buildLocalRepository() { try updateLocalRepository() }
+    }
+
+    /// Reads the local repository's index into apt's lists without touching the others.
+    func updateLocalRepository() throws {
+        try invoke("update", ["-o", "Dir::Etc::SourceList=sources.list.d/mkosi-local.sources", "-o", "Dir::Etc::SourceParts=-",
+                              "-o", "APT::Get::List-Cleanup=0"])
+    }
+
+    /// `PackageDirectories=` (and `mkosi.packages/`, `$PACKAGEDIR`): their `.deb` files become a
+    /// local repository at `/repository`, trusted and pinned above every other source. Returns
+    /// whether there is one.
+    @discardableResult
+    func buildLocalRepository() throws -> Bool {
         let dirs = config["package_directories"].strings + config["volatile_package_directories"].strings
             + (context.packageDirectory.map { [$0] } ?? [])
         let repo = context.workspace + "/repository"
@@ -152,7 +172,7 @@ public struct Apt {
         for dir in dirs {
             for name in (try? FS.listDirectory(dir)) ?? [] where name.hasSuffix(".deb") { debs.append(Path.join(dir, name)) }
         }
-        guard !debs.isEmpty else { return }
+        guard !debs.isEmpty else { return false }
         try FS.makeDirectories(repo)
         for deb in debs {
             let target = Path.join(repo, Path.basename(deb))
@@ -166,6 +186,7 @@ public struct Apt {
                                "Types: deb\nURIs: file:///repository\nSuites: ./\nTrusted: yes\n")
         try FS.writeAtomically(etc + "/preferences.d/mkosi-local.pref",
                                "Package: *\nPin: origin \"\"\nPin-Priority: 1100\n")
+        return true
     }
 
     /// The sandbox apt and dpkg run in.
@@ -202,12 +223,49 @@ public struct Apt {
     func invoke(_ operation: String, _ arguments: [String] = [], sandbox extra: [Sandbox.Operation] = []) throws {
         var s = sandbox()
         s.operations += extra
-        try context.run(["apt-get", operation] + arguments, in: s, environment: environment())
+        var options: [String] = []
+        // CacheOnly=always: only packages that are in the package cache already.
+        if operation == "install" && config["cacheonly"].string == "always" { options.append("--no-download") }
+        try context.run(["apt-get", operation] + options + arguments, in: s, environment: environment())
     }
 
-    /// Refreshes the repository metadata (once per build).
-    public func update() throws {
-        try setup()
+    var lists: String { Path.join(context.packageCache, "lib/apt/lists") }
+
+    /// The sources apt reads (besides the local repository): which metadata a refresh fetches.
+    func sourcesFingerprint() -> String {
+        let etc = context.sandboxEtc + "/apt"
+        let parts = ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).sorted().filter { $0 != "mkosi-local.sources" }
+            .map { "sources.list.d/" + $0 }
+        return (["sources.list"] + parts).map { (try? FS.readText(Path.join(etc, $0))) ?? "" }.joined(separator: "\0")
+    }
+
+    /// Makes the repository metadata available and returns whether it was refreshed: once per
+    /// build when the build session asks for it (`BuildSession.refreshMetadata`); otherwise
+    /// the cached metadata is used, and fetched only when there is none and `CacheOnly=`
+    /// allows it.
+    @discardableResult
+    func syncMetadata() throws -> Bool {
+        let key = context.packageCache + "\0" + sourcesFingerprint()
+        let session = context.session
+        if session?.refreshMetadata ?? true {
+            if session?.refreshed.contains(key) == true { return false }
+        } else {
+            let cached = ((try? FS.listDirectory(lists)) ?? []).contains { $0.contains("_Packages") }
+            if cached { return false }
+            let policy = config["cacheonly"].string ?? "auto"
+            if policy == "always" || policy == "metadata" {
+                throw MkosiError(.failed, "CacheOnly=\(policy), but there is no cached repository metadata in \(lists)",
+                                 hint: "Build once with CacheOnly=auto (the default) to download it")
+            }
+        }
+        try refreshMetadata()
+        session?.refreshed.insert(key)
+        return true
+    }
+
+    /// Downloads the repository metadata (`apt-get update`).
+    func refreshMetadata() throws {
+        Log.info("Syncing the repository metadata")
         // Without --error-on=any, apt-get update only warns about sources it could not fetch
         // and the build fails later with a confusing "Unable to locate package".
         do {
@@ -250,7 +308,15 @@ public struct Apt {
             "dpkg-deb --fsys-tarfile \(ShellLexer.quote(deb)) | tar -x --keep-directory-symlink --no-same-owner -C /buildroot "
                 + excludes.joined(separator: " ")
         }.joined(separator: " && ")
-        try context.run(["sh", "-e", "-c", script], in: s)
+        do {
+            try context.run(["sh", "-e", "-c", script], in: s)
+        } catch var e as MkosiError {
+            if case .command(let status) = e.code {
+                e.message = "Unpacking the \(debs.count) essential packages (dpkg-deb --fsys-tarfile DEB | tar -x -C /buildroot) "
+                    + "failed with exit status \(status)"
+            }
+            throw e
+        }
 
         let names = debs.map { String(Path.basename($0).prefix(while: { $0 != "_" })) }
         try install(names)

@@ -27,14 +27,19 @@ public final class BuildContext {
     /// Path of this executable, which is also the sandbox helper.
     public let helper: String
     public let unprivileged: Bool
+    /// What the images of this build share (none for configure and clean scripts).
+    public let session: BuildSession?
     /// `$PACKAGEDIR`: packages scripts leave here join the local repository; shared by the
     /// images of one build.
-    public let packageDirectory: String?
+    public var packageDirectory: String? { session?.packageDirectory }
     /// `$ARTIFACTDIR`: files scripts leave for later steps of this image.
     public var artifacts: String { workspace + "/artifacts" }
 
-    public init(config: Config, args: Args, cwd: String, packageDirectory: String? = nil) throws {
-        self.packageDirectory = packageDirectory
+    /// When this image's build started (seconds since the epoch).
+    public let startTime = Int(time(nil))
+
+    public init(config: Config, args: Args, cwd: String, session: BuildSession? = nil) throws {
+        self.session = session
         self.config = config
         self.args = args
         self.cwd = cwd
@@ -99,10 +104,12 @@ public final class BuildContext {
         return s
     }
 
-    /// Runs `argv` in `sandbox`; failures name `argv` (not the helper's command line).
-    public func run(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil) throws {
+    /// Runs `argv` in `sandbox`; failures name `display` (default: `argv`), not the helper's
+    /// command line.
+    public func run(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil,
+                    display: [String]? = nil) throws {
         try HostCommand.run(sandbox.argv(for: argv, helper: helper), environment: environment ?? baseEnvironment(),
-                            display: argv)
+                            display: display ?? argv)
     }
 
     /// The environment of every tool: a clean one with a sane PATH, plus `Environment=`.

@@ -12,6 +12,12 @@ enum Configure {
         if let version = config["image_version"].string { set.append(("IMAGE_VERSION", version)) }
         if let hostname = config["hostname"].string { set.append(("DEFAULT_HOSTNAME", hostname)) }
         let path = Path.join(context.root, "usr/lib/os-release")
+        defer {
+            // SplitArtifacts=os-release: a copy next to the output, as the image has it now.
+            if config["split_artifacts"].strings.contains("os-release"), let text = try? FS.readText(path) {
+                try? FS.writeAtomically(Path.join(context.staging, "\(config.output).osrelease"), text)
+            }
+        }
         guard !set.isEmpty, let text = try? FS.readText(path) else { return }
         let keys = Set(set.map(\.0))
         var lines = text.split(separator: "\n").map(String.init).filter { line in
@@ -31,9 +37,12 @@ enum Configure {
         var s = context.toolsSandbox()
         s.bind(context.workspace, "/work/ws")
         try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
-                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\n' > /work/ws/packages.list"], in: s)
-        let packages: [JSON] = try FS.readText(listFile).split(separator: "\n").map { line in
+                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n' > /work/ws/packages.list"], in: s)
+        // With base trees, only the packages this build installed.
+        let since = config["base_trees"].strings.isEmpty ? 0 : context.startTime
+        let packages: [JSON] = try FS.readText(listFile).split(separator: "\n").compactMap { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if since > 0 && (f.count > 4 ? Int(f[4]) ?? 0 : 0) < since { return nil }
             return JSON.object([
                 ("type", .string("deb")), ("name", .string(f[0])), ("version", .string(f.count > 1 ? f[1] : "")),
                 ("architecture", .string(f.count > 2 ? f[2] : "")), ("size", .int((f.count > 3 ? Int(f[3]) ?? 0 : 0) * 1024)),

@@ -11,17 +11,27 @@ import MkosiCore
 /// skeleton trees (their paths) and the contents of prepare scripts. Anything else (extra
 /// trees, build/postinst/finalize scripts, …) is applied after the cache and does not
 /// invalidate it. `-ff` drops the cache; `Incremental=strict` fails when it is missing or stale.
-struct IncrementalCache {
-    let context: BuildContext
+public struct IncrementalCache {
+    let config: Config
+    let args: Args
 
-    init(_ context: BuildContext) { self.context = context }
+    public init(config: Config, args: Args) {
+        self.config = config
+        self.args = args
+    }
 
-    var config: Config { context.config }
-    var enabled: Bool { (config["incremental"].string ?? "no") != "no" }
+    /// Off with `BaseTrees=` (the base is not part of the manifest) and `Overlay=`, as upstream.
+    public var enabled: Bool {
+        (config["incremental"].string ?? "no") != "no" && config["base_trees"].strings.isEmpty && config["overlay"].bool != true
+    }
+
+    /// `CacheKey=` with its specifiers expanded.
+    public var key: String? {
+        config["cache_dir"].string == nil ? nil : config.expandKeySpecifiers(config["cache_key"].string ?? "&d~&r~&a~&I")
+    }
 
     var paths: (root: String, build: String, manifest: String)? {
-        guard let dir = config["cache_dir"].string else { return nil }
-        let key = config.expandKeySpecifiers(config["cache_key"].string ?? "&d~&r~&a~&I")
+        guard let dir = config["cache_dir"].string, let key else { return nil }
         let base = Path.join(dir, key)
         return (base + ".cache", base + ".build.cache", base + ".manifest")
     }
@@ -44,18 +54,30 @@ struct IncrementalCache {
         ]).serialized() + "\n"
     }
 
+    /// Whether a cache was saved (valid or not).
+    public var hasManifest: Bool { paths.map { FS.exists($0.manifest) } ?? false }
+
+    /// Whether the saved cache was made from the inputs this configuration has now.
+    public var isValid: Bool {
+        guard let p = paths else { return false }
+        return FS.isDirectory(p.root) && (try? FS.readText(p.manifest)) == manifest
+            && (config["build_scripts"].strings.isEmpty || FS.isDirectory(p.build))
+    }
+
+    /// Removes the saved cache.
+    func drop() {
+        guard enabled, let p = paths else { return }
+        for path in [p.root, p.build, p.manifest] { FS.removeTree(path) }
+    }
+
     /// Copies a valid cache into the workspace; false if there is none (or caching is off).
-    func restore() throws -> Bool {
+    func restore(into context: BuildContext) throws -> Bool {
         guard enabled else { return false }
         guard let p = paths else {
             throw MkosiError.config("Incremental= requires CacheDirectory= (or a mkosi.cache/ directory)")
         }
-        if context.args.force > 1 {
-            for path in [p.root, p.build, p.manifest] { FS.removeTree(path) }
-        }
-        let valid = FS.isDirectory(p.root) && (try? FS.readText(p.manifest)) == manifest
-            && (config["build_scripts"].strings.isEmpty || FS.isDirectory(p.build))
-        guard valid else {
+        if args.force > 1 { drop() }
+        guard isValid else {
             if config["incremental"].string == "strict" {
                 throw MkosiError(.failed, "Incremental=strict: no valid cached image at \(p.root)",
                                  hint: "Build once with Incremental=yes, or check what changed since")
@@ -70,7 +92,7 @@ struct IncrementalCache {
 
     /// Saves the image (and the build overlay) as the cache, replacing an older one only when
     /// the new copy is complete.
-    func save() throws {
+    func save(from context: BuildContext) throws {
         guard enabled, let p = paths else { return }
         try FS.makeDirectories(Path.dirname(p.root))
         for path in [p.root, p.build, p.manifest, p.root + ".new", p.build + ".new"] { FS.removeTree(path) }

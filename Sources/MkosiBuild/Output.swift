@@ -5,30 +5,6 @@ import MkosiConfig
 import MkosiCore
 import MkosiSandbox
 
-/// Copies trees (`SkeletonTrees=`, `ExtraTrees=`) into the image: directories are copied with
-/// modes, times, links and extended attributes (owned by root in the image); tarballs are
-/// extracted as they are.
-public enum TreeCopy {
-    public static func install(_ trees: [ConfigTree], into context: BuildContext) throws {
-        for tree in trees {
-            guard FS.exists(tree.source) else {
-                throw MkosiError.config("\(tree.source) does not exist", hint: "ExtraTrees=/SkeletonTrees= sources must exist")
-            }
-            let target = "/buildroot" + (tree.target.map { $0.hasPrefix("/") ? $0 : "/" + $0 } ?? "")
-            var s = context.toolsSandbox()
-            s.bind(tree.source, "/work/tree", readOnly: true)
-            let argv: [String]
-            if FS.isDirectory(tree.source) {
-                argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && cp -r --no-dereference --preserve=mode,timestamps,links,xattr "
-                        + "--reflink=auto --no-target-directory /work/tree \"$1\"", "sh", target]
-            } else {
-                argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && tar -x --keep-directory-symlink -C \"$1\" -f /work/tree", "sh", target]
-            }
-            try context.run(argv, in: s)
-        }
-    }
-}
-
 /// The outputs: `directory` (the root itself) and `tar` (compressed per `CompressOutput=`),
 /// named `Output=` plus extension, with a `Output=` symlink to a compressed file; moved into
 /// the output directory only when complete.
@@ -37,18 +13,19 @@ public enum Output {
         let config = context.config
         let name = config.outputWithCompression
         let staged = Path.join(context.staging, name)
+        if config.format != "tar" && config.format != "none" && config["split_artifacts"].strings.contains("tar") {
+            try makeTar(context, name: "\(config.output).tar")
+        }
+        if let settings = config["nspawn_settings"].string {
+            try HostCommand.run(["cp", "--reflink=auto", settings, Path.join(context.staging, "\(config.output).nspawn")])
+        }
         switch config.format {
         case "none":
             return
         case "directory":
             guard rename(context.root, staged) == 0 else { throw FS.systemError("Cannot move the image to \(staged)") }
         case "tar":
-            let tarName = config.outputWithFormat
-            var s = context.toolsSandbox()
-            s.bind(context.staging, "/work/out")
-            try context.run(["tar", "--create", "--file", "/work/out/\(tarName)", "--numeric-owner", "--xattrs",
-                             "--xattrs-include=*", "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
-            try compress(Path.join(context.staging, tarName), config: config, context: context)
+            try makeTar(context, name: config.outputWithFormat)
         case "cpio":
             let cpioName = config.outputWithFormat
             var s = context.toolsSandbox()
@@ -62,18 +39,60 @@ public enum Output {
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
-        if config["checksum"].bool == true { try checksum(context) }
+        if config["checksum"].bool == true || config["sign"].bool == true { try checksum(context) }
+        if config["sign"].bool == true { try sign(context) }
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
         try place(context)
     }
 
+    /// The image as a tar archive `name` in the staging directory, compressed per
+    /// `CompressOutput=` (the name gets the algorithm's suffix).
+    static func makeTar(_ context: BuildContext, name: String) throws {
+        var s = context.toolsSandbox()
+        s.bind(context.staging, "/work/out")
+        try context.run(["tar", "--create", "--file", "/work/out/\(name)", "--numeric-owner", "--xattrs",
+                         "--xattrs-include=*", "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
+        try compress(Path.join(context.staging, name), config: context.config, context: context)
+    }
+
+    /// `Sign=`: a detached OpenPGP signature `<Output>.SHA256SUMS.gpg` of the checksums, made
+    /// with gpg (`Key=` picks the key; `$GNUPGHOME` or `~/.gnupg` holds it) or with the SOP tool
+    /// `OpenPGPTool=` (then `Key=` is the key file). gpg runs outside the sandbox so that it
+    /// reaches the user's agent.
+    static func sign(_ context: BuildContext) throws {
+        let config = context.config
+        let sums = Path.join(context.staging, "\(config.output).SHA256SUMS")
+        guard FS.exists(sums) else { return }
+        let signature = sums + ".gpg"
+        let tool = config["openpgp_tool"].string ?? "gpg"
+        do {
+            if tool == "gpg" {
+                var argv = ["gpg", "--batch", "--yes", "--detach-sign", "--pinentry-mode", "loopback", "--output", signature]
+                if let key = config["key"].string { argv += ["--default-key", key] }
+                try HostCommand.run(argv + [sums])
+            } else {
+                guard let key = config["key"].string else {
+                    throw MkosiError.config("Sign= with OpenPGPTool=\(tool) needs Key= (the key file)")
+                }
+                try HostCommand.run(["sh", "-c", "\"$0\" sign \"$1\" < \"$2\" > \"$3\"", tool, key, sums, signature])
+            }
+        } catch var e as MkosiError {
+            if e.hint == nil { e.hint = "Check that Key= names a secret key \(tool) can use without a passphrase prompt" }
+            throw e
+        }
+    }
+
     /// `<Output>.SHA256SUMS` over the staged output files, in `sha256sum` format.
     static func checksum(_ context: BuildContext) throws {
-        let files = try FS.listDirectory(context.staging).filter { !FS.isDirectory(Path.join(context.staging, $0)) }.sorted()
+        // The manifest is not listed: upstream writes it after the checksums.
+        let unlisted = Set(["manifest", "changelog"].map { "\(context.config.output).\($0)" })
+        let files = try FS.listDirectory(context.staging)
+            .filter { !FS.isDirectory(Path.join(context.staging, $0)) && !unlisted.contains($0) }.sorted()
         guard !files.isEmpty else { return }
-        var s = context.toolsSandbox()
+        // The image root may have become the output already (Format=directory).
+        var s = Sandbox.withHostTools(userNamespace: context.unprivileged)
         s.bind(context.staging, "/work/out")
         s.workingDirectory = "/work/out"
         let sums = "\(context.config.output).SHA256SUMS"
@@ -132,7 +151,9 @@ public enum Output {
     /// Removes the outputs of `config` from its output directory.
     public static func remove(_ config: Config, cwd: String) {
         let out = config.outputDirectoryOrDefault(cwd: cwd)
-        for name in Set([config.output, config.outputWithFormat, config.outputWithCompression]) {
+        let sideArtifacts = [".SHA256SUMS", ".SHA256SUMS.gpg", ".manifest", ".changelog", ".osrelease", ".nspawn", ".tar",
+                             ".tar.\(config.compressionExtension)"].map { config.output + $0 }
+        for name in Set([config.output, config.outputWithFormat, config.outputWithCompression] + sideArtifacts) {
             FS.removeTree(Path.join(out, name))
         }
     }

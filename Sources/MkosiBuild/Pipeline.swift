@@ -11,10 +11,25 @@ import MkosiSandbox
 /// The output appears atomically in the output directory at the end; on any failure the
 /// previous output stays untouched and the workspace is removed.
 public enum Pipeline {
-    public static func build(_ config: Config, args: Args, cwd: String, packageDirectory: String? = nil) throws {
+    public static func build(_ config: Config, args: Args, cwd: String, session: BuildSession) throws {
         try checkSupported(config)
-        let context = try BuildContext(config: config, args: args, cwd: cwd, packageDirectory: packageDirectory)
+        let context = try BuildContext(config: config, args: args, cwd: cwd, session: session)
         defer { context.cleanup() }
+        do {
+            try build(context)
+        } catch var e as MkosiError {
+            // Tools report a full disk in their own words, somewhere in their output.
+            let places = [("workspace", Path.dirname(context.workspace)), ("package cache", context.packageCache),
+                          ("output directory", context.outputDirectory)]
+            if let (what, path) = places.first(where: { (FS.availableBytes($0.1) ?? .max) < 4 << 20 }) {
+                e.hint = "The file system of the \(what) (\(path)) is full; free some space or choose another location"
+            }
+            throw e
+        }
+    }
+
+    static func build(_ context: BuildContext) throws {
+        let config = context.config, args = context.args
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
         try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context)
@@ -24,12 +39,15 @@ public enum Pipeline {
             try FS.makeDirectories(context.workspace + "/build-overlay/upper")
             try FS.makeDirectories(context.workspace + "/build-overlay/work")
         }
-        let cache = IncrementalCache(context)
-        if try !cache.restore() {
+        let hasBaseTrees = !config["base_trees"].strings.isEmpty
+        if hasBaseTrees { try BaseTrees.install(into: context) }
+        let cache = IncrementalCache(config: config, args: args)
+        if try !cache.restore(into: context) {
             try TreeCopy.install(config["skeleton_trees"].trees, into: context)
             if let apt {
-                try apt.update()
-                try apt.bootstrap()
+                try apt.setup()
+                // A base tree is a complete system already: only Packages= are added to it.
+                if !hasBaseTrees { try apt.bootstrap() }
                 try apt.install(config.packages)
             }
             try writeMachineId(context)
@@ -40,17 +58,18 @@ public enum Pipeline {
                     try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
                 }
             }
-            try cache.save()
+            try cache.save(from: context)
         } else {
             try apt?.setup()
         }
         if hasBuildScripts {
             try runBuildScripts(context)
             // Packages the build scripts put into $PACKAGEDIR become installable.
-            if let dir = packageDirectory, ((try? FS.listDirectory(dir)) ?? []).contains(where: { $0.hasSuffix(".deb") }) {
-                try apt?.update()
-            }
+            try apt?.refreshLocalRepository()
         }
+        // Format=none images are built for their scripts only; with -R the build scripts run
+        // again on the cached image. Either way nothing else is done.
+        if args.rerunBuildScripts || config.format == "none" { return }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
         try apt?.install(config["volatile_packages"].strings)
         try TreeCopy.install(config["extra_trees"].trees, into: context)
@@ -128,9 +147,9 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
                              hint: "Format=directory, tar and cpio work")
         }
-        let unsupported: [(String, String)] = [("base_trees", "BaseTrees=")]
-        for (dest, name) in unsupported where !(config[dest].list ?? []).isEmpty {
-            throw MkosiError(.unsupported, "\(name) is not implemented yet in this mkosi")
+        if config["overlay"].bool == true {
+            throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",
+                             hint: "It is meant for system and configuration extensions, which come with disk images")
         }
     }
 

@@ -9,25 +9,77 @@ import MkosiCore
 /// output is kept unless `-f` is given.
 enum BuildCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
-        let loaded = try ConfigureScripts.run(loaded)
+        try build(ConfigureScripts.run(loaded))
+    }
+
+    /// Builds the images of `loaded`, whose configure scripts have run already.
+    static func build(_ loaded: LoadedConfiguration) throws {
         guard let main = loaded.main else { return }
+        let args = loaded.args
         if loaded.tools != nil {
             throw MkosiError(.unsupported, "ToolsTree=default is not implemented yet",
                              hint: "Build without a tools tree (ToolsTree=) for now")
         }
-        if Output.exists(main, cwd: loaded.cwd) && loaded.args.force == 0 {
+        let exists = Output.exists(main, cwd: loaded.cwd)
+        if exists && args.force == 0 && !args.rerunBuildScripts && main.format != "none" {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return
+        }
+        try checkCaches(loaded, outputExists: exists)
+        if args.wipeBuildDir {
+            for image in loaded.images {
+                if let dir = image["build_dir"].string { FS.removeTree(image.buildSubdirectory(dir)) }
+            }
         }
         // Earlier outputs are replaced only once the new ones are complete, so a failed build
         // leaves them as they were (upstream removes them first with -f).
         let packages = try temporaryDirectory(for: main, prefix: "mkosi-packages")
         defer { FS.removeTree(packages) }
+        let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
         for image in loaded.images {
-            try Pipeline.build(image, args: loaded.args, cwd: loaded.cwd, packageDirectory: packages)
+            try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
         }
-        if main["history"].bool == true && History.wantsNew(loaded.args) {
-            try History.write(loaded.commandLineSettings, to: History.directory(for: loaded.args, cwd: loaded.cwd))
+        if main["history"].bool == true && History.wantsNew(args) {
+            try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
+        }
+    }
+
+    /// What must hold before anything is built: distinct cache keys, and for `-R` and
+    /// `Incremental=strict` caches that are up to date.
+    static func checkCaches(_ loaded: LoadedConfiguration, outputExists: Bool) throws {
+        guard let main = loaded.main else { return }
+        let args = loaded.args
+        let caches = loaded.images.map { ($0, IncrementalCache(config: $0, args: args)) }.filter { $0.1.enabled }
+        var keys: [String: String] = [:]
+        for (image, cache) in caches {
+            guard let key = cache.key else { continue }
+            if let other = keys[key] {
+                throw MkosiError.config("Images \(other) and \(image.image) have the same cache key '\(key)'",
+                                        hint: "Add the &I specifier to CacheKey= to tell them apart")
+            }
+            keys[key] = image.image
+        }
+        if args.rerunBuildScripts {
+            if main.format != "none" && !outputExists {
+                throw MkosiError(.failed, "Image '\(main.image)' must be built once before --rerun-build-scripts can be used",
+                                 hint: "Build the image once with 'mkosi build'")
+            }
+            guard IncrementalCache(config: main, args: args).enabled else {
+                throw MkosiError.config("Incremental= must be enabled to use --rerun-build-scripts")
+            }
+        }
+        let strict = (main["incremental"].string ?? "no") == "strict"
+        guard args.rerunBuildScripts || strict else { return }
+        if args.force > 1 {
+            throw MkosiError.config("Cannot remove incremental caches when building with Incremental=strict",
+                                    hint: "Build once with '-i yes' to update the image cache")
+        }
+        for (image, cache) in caches where !cache.isValid {
+            throw MkosiError(.failed, args.rerunBuildScripts
+                             ? "Cannot use --rerun-build-scripts as the cache for image \(image.image) is out of date"
+                             : "Strict incremental mode is enabled and the cache for image \(image.image) is out of date",
+                             hint: args.rerunBuildScripts ? "Rebuild the image to update the image cache"
+                                 : "Build once with '-i yes' to update the image cache")
         }
     }
 }

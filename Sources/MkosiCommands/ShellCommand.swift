@@ -12,9 +12,11 @@ import MkosiCore
 /// systemd or that have no system bus, the container is not registered with machined.
 enum ShellCommand {
     static func run(_ loaded: LoadedConfiguration, boot: Bool) throws -> Int32 {
+        // Configure scripts run for every verb that uses the image, built now or earlier.
+        let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }
         if loaded.args.force > 0 {
-            try BuildCommand.run(loaded)
+            try BuildCommand.build(loaded)
         }
         let output = Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)
         guard FS.exists(output) else {

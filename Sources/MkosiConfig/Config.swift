@@ -52,8 +52,11 @@ public struct Config: Sendable {
         guard c != "none", ["tar", "cpio", "disk", "sysext", "confext", "portable"].contains(format) else {
             return outputWithFormat
         }
-        return "\(outputWithFormat).\(c == "zstd" ? "zst" : c)"
+        return "\(outputWithFormat).\(compressionExtension)"
     }
+
+    /// The file name suffix of `CompressOutput=` (`zst` for zstd).
+    public var compressionExtension: String { compression == "zstd" ? "zst" : compression }
 
     /// `OutputDirectory=`, else the invocation directory (or its `mkosi/` subdirectory).
     public func outputDirectoryOrDefault(cwd: String) -> String {

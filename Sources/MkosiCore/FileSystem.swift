@@ -155,6 +155,14 @@ public enum FS {
     }
 
     /// A `MkosiError` for the current errno.
+    /// Bytes available to unprivileged users on the file system holding `path` (nil if it
+    /// cannot be determined).
+    public static func availableBytes(_ path: String) -> UInt64? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        return UInt64(st.f_bavail) * UInt64(st.f_frsize)
+    }
+
     public static func systemError(_ what: String) -> MkosiError {
         let code = errno
         return MkosiError(.system(errno: code), "\(what): \(String(cString: strerror(code)))")

@@ -94,7 +94,8 @@ struct BuildIntegrationTests {
 
     /// A second `-i` build reuses the cached image and is faster; another package list does not.
     @Test func incrementalBuildsReuseTheCache() throws {
-        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheDirectory=cache\n"])
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheDirectory=cache\n",
+                             "mkosi.build": "#!/bin/sh\necho build-script-ran-$1\n"], executable: ["mkosi.build"])
         func build(_ extra: [String]) throws -> (Shell.Result, TimeInterval) {
             let start = Date()
             let r = try Shell.run([mkosi, "-i", "-f"] + extra + ["build"], cwd: p.dir)
@@ -105,6 +106,11 @@ struct BuildIntegrationTests {
         let (second, warm) = try build([])
         #expect(second.status == 0 && second.stderr.contains("Reusing the cached image"), "\(second.stderr.suffix(1000))")
         #expect(warm < cold, "cached build took \(warm) s, the first \(cold) s")
+        #expect(!second.stderr.contains("Syncing the repository metadata"), "metadata synced although the cache is valid")
+        // -R runs only the build scripts again, on the cached image.
+        let rerun = try Shell.run([mkosi, "-i", "-R", "build", "--", "again"], cwd: p.dir)
+        #expect(rerun.status == 0 && rerun.stdout.contains("build-script-ran-again"), "\(rerun.stderr.suffix(1000))")
+        #expect(rerun.stderr.contains("Reusing the cached image") && !rerun.stderr.contains("written to"))
         let (third, _) = try build(["-p", "hello"])
         #expect(third.status == 0 && !third.stderr.contains("Reusing the cached image"))
         #expect(FileManager.default.fileExists(atPath: p.dir + "/image/usr/bin/hello"))
@@ -163,7 +169,10 @@ struct BuildIntegrationTests {
         let p = try Project([
             "mkosi.conf": Self.base + "[Output]\nFormat=tar\n", "mkosi.extra/srv/marker": "x",
             "mkosi.postinst": "#!/bin/sh\nset -e\nmkosi-chroot sh -c 'echo ok > /srv/chroot-marker'\nmkosi-install hello\n",
-        ], executable: ["mkosi.postinst"])
+            // Scripts in .d/ folders run in the order of their names, .chroot ones inside the image.
+            "mkosi.finalize.d/10-first": "#!/bin/sh\necho first >> \"$BUILDROOT/srv/order\"\n",
+            "mkosi.finalize.d/20-second.chroot": "#!/bin/sh\necho second >> /srv/order\n",
+        ], executable: ["mkosi.postinst", "mkosi.finalize.d/10-first", "mkosi.finalize.d/20-second.chroot"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: p.dir + "/image")) == "image.tar.zst")
@@ -172,6 +181,7 @@ struct BuildIntegrationTests {
                      "./usr/bin/hello"] {
             #expect(list.stdout.contains(path + "\n"), "\(path) missing from the tar output")
         }
+        #expect(try Shell.run(["tar", "-xOf", p.dir + "/image.tar.zst", "./srv/order"]).stdout == "first\nsecond\n")
 
         let cpio = try Shell.run([mkosi, "-f", "-t", "cpio", "--checksum=yes", "build"], cwd: p.dir)
         #expect(cpio.status == 0, "\(cpio.stderr.suffix(2000))")

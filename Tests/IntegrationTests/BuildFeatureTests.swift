@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// More real builds: base trees from an image built in the same run, side artifacts and
+/// signatures, and the failures a build must report cleanly (bad keyring, full disk, missing
+/// cached metadata). Part of the serialized `BuildIntegrationTests` suite.
+extension BuildIntegrationTests {
+    /// A subimage is the base tree of the main image; the repository metadata is synced once
+    /// for both; the main image's manifest lists only what it installed itself; split os-release
+    /// and tar artifacts, checksums and a gpg signature appear next to it.
+    @Test func baseTreeFromASubimageWithSplitArtifactsAndSignature() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\nSplitArtifacts=os-release tar\nManifestFormat=json\n"
+                + "[Validation]\nSign=yes\n[Content]\nBaseTrees=base\nPackages=hello\n",
+            "mkosi.images/base/mkosi.conf": "[Output]\nFormat=directory\n",
+            "mkosi.images/base/mkosi.extra/etc/base-marker": "from the base image\n",
+        ])
+        let gnupg = p.dir + "/gnupg"
+        try FileManager.default.createDirectory(atPath: gnupg, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var env = ProcessInfo.processInfo.environment
+        env["GNUPGHOME"] = gnupg
+        defer { _ = try? Shell.run(["gpgconf", "--kill", "all"], environment: env) }
+        let key = try Shell.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "mkosi-test@example.invalid",
+                                 "default", "default", "never"], environment: env)
+        #expect(key.status == 0, "\(key.stderr)")
+
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir, environment: env)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        #expect(r.stderr.components(separatedBy: "Syncing the repository metadata").count == 2, "metadata not synced exactly once")
+        let image = p.dir + "/image"
+        #expect(try String(contentsOfFile: image + "/etc/base-marker", encoding: .utf8) == "from the base image\n")
+        #expect(FileManager.default.isExecutableFile(atPath: image + "/usr/bin/hello"))
+        #expect(try String(contentsOfFile: p.dir + "/image.osrelease", encoding: .utf8).contains("ID=debian"))
+        let list = try Shell.run(["tar", "-tf", p.dir + "/image.tar"])
+        #expect(list.stdout.contains("./usr/bin/hello\n") && list.stdout.contains("./etc/base-marker\n"))
+
+        let manifest = try String(contentsOfFile: p.dir + "/image.manifest", encoding: .utf8)
+        #expect(manifest.contains("\"name\": \"hello\""), "hello missing from the manifest")
+        #expect(!manifest.contains("\"name\": \"bash\""), "the manifest lists packages of the base tree")
+
+        let sums = try String(contentsOfFile: p.dir + "/image.SHA256SUMS", encoding: .utf8)
+        #expect(sums.contains("*image.tar\n") && sums.contains("*image.osrelease\n"))
+        #expect(try Shell.run(["sha256sum", "-c", "image.SHA256SUMS"], cwd: p.dir).status == 0)
+        let verify = try Shell.run(["gpg", "--verify", "image.SHA256SUMS.gpg", "image.SHA256SUMS"], cwd: p.dir, environment: env)
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(p.leftovers().isEmpty)
+    }
+
+    /// Sources signed with a key the keyring does not have fail at the metadata sync.
+    @Test func badKeyringFailsAtTheUpdate() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n",
+            "mkosi.sandbox/etc/apt/sources.list.d/wrong-key.sources":
+                "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\n"
+                + "Signed-By: /usr/share/keyrings/debian-archive-bullseye-stable.gpg\n",
+        ])
+        let mountsBefore = try Self.mounts()
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("apt-get update --error-on=any\" failed with exit status 100"), "\(r.stderr.suffix(1000))")
+        #expect(r.stderr.contains("NO_PUBKEY") || r.stderr.contains("not signed"), "\(r.stderr.suffix(1000))")
+        #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
+        #expect(p.leftovers().isEmpty)
+        #expect(try Self.mounts() == mountsBefore)
+    }
+
+    /// A workspace on a file system that fills up: the failing command is named with the
+    /// reason, nothing is left behind, and no output appears.
+    @Test func fullDiskFailsClearlyAndLeavesNothing() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n"])
+        #expect(try Shell.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", p.workspace]).status == 0)
+        defer { _ = try? Shell.run(["umount", p.workspace]) }
+        let mountsBefore = try Self.mounts()
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("No space left on device"), "\(r.stderr.suffix(1500))")
+        #expect(r.stderr.contains("failed with exit status") && r.stderr.contains("is full"), "\(r.stderr.suffix(1500))")
+        #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
+        #expect(p.leftovers().isEmpty, "workspace left behind: \(p.leftovers())")
+        #expect(try Self.mounts() == mountsBefore)
+    }
+
+    /// `CacheOnly=always` never downloads metadata: without any cached, the build stops at once.
+    @Test func cacheOnlyWithoutCachedMetadataFails() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheOnly=always\nCacheDirectory=cache\n",
+            "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=pkgcache\n",
+        ])
+        try FileManager.default.createDirectory(atPath: p.dir + "/cache", withIntermediateDirectories: true)
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("CacheOnly=always, but there is no cached repository metadata"), "\(r.stderr.suffix(1000))")
+        #expect(p.leftovers().isEmpty)
+    }
+}
