@@ -63,6 +63,36 @@ public final class BuildContext {
         }
     }
 
+    /// How long each step of the build took, in order (`step`).
+    public private(set) var stepTimes: [(String, Double)] = []
+
+    /// Runs one step of the build and records its duration. With `--debug` or
+    /// `MKOSI_STEP_TIMES=1` the durations are printed at the end (`reportStepTimes`).
+    public func step(_ name: String, _ body: () throws -> Void) throws {
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        defer {
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            stepTimes.append((name, Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9))
+        }
+        try body()
+    }
+
+    /// Prints the step durations (see `step`).
+    public func reportStepTimes() {
+        guard Log.isDebug || Env.get("MKOSI_STEP_TIMES") == "1", !stepTimes.isEmpty else { return }
+        let total = stepTimes.reduce(0) { $0 + $1.1 }
+        func seconds(_ x: Double) -> String {
+            let hundredths = Int((x * 100).rounded())
+            let text = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+            return String(repeating: " ", count: max(0, 6 - text.count)) + text
+        }
+        Log.info("Step times of the \(config.image) image (\(String(seconds(total).drop(while: { $0 == " " }))) s):")
+        for (name, time) in stepTimes where time >= 0.005 {
+            Log.info("  \(seconds(time)) s  \(name)")
+        }
+    }
+
     /// Removes the workspace.
     public func cleanup() {
         if args.debugWorkspace {

@@ -32,7 +32,9 @@ public enum Pipeline {
         let config = context.config, args = context.args
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
-        try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context)
+        defer { context.reportStepTimes() }
+        let step = context.step
+        try step("sync scripts") { try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context) }
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
         let hasBuildScripts = !config["build_scripts"].strings.isEmpty
         if hasBuildScripts {
@@ -40,56 +42,62 @@ public enum Pipeline {
             try FS.makeDirectories(context.workspace + "/build-overlay/work")
         }
         let hasBaseTrees = !config["base_trees"].strings.isEmpty
-        if hasBaseTrees { try BaseTrees.install(into: context) }
+        if hasBaseTrees { try step("base trees") { try BaseTrees.install(into: context) } }
         let cache = IncrementalCache(config: config, args: args)
-        if try !cache.restore(into: context) {
-            try TreeCopy.install(config["skeleton_trees"].trees, into: context)
+        var restored = false
+        try step("restore the cached image") { restored = try cache.restore(into: context) }
+        if !restored {
+            try step("skeleton trees") { try TreeCopy.install(config["skeleton_trees"].trees, into: context) }
             if let apt {
-                try apt.setup()
+                try step("apt setup and metadata") { try apt.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
-                if !hasBaseTrees { try apt.bootstrap() }
-                try apt.install(config.packages)
+                if !hasBaseTrees { try step("bootstrap (essential packages)") { try apt.bootstrap() } }
+                try step("install Packages=") { try apt.install(config.packages) }
             }
             try writeMachineId(context)
-            try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context)
+            try step("prepare scripts") { try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context) }
             if hasBuildScripts {
-                try withBuildOverlay(context) {
-                    try apt?.install(config["build_packages"].strings)
-                    try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
+                try step("build packages, prepare scripts (build)") {
+                    try withBuildOverlay(context) {
+                        try apt?.install(config["build_packages"].strings)
+                        try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
+                    }
                 }
             }
-            try cache.save(from: context)
+            try step("save the cached image") { try cache.save(from: context) }
         } else {
-            try apt?.setup()
+            try step("apt setup and metadata") { try apt?.setup() }
         }
         if hasBuildScripts {
-            try runBuildScripts(context)
-            // Packages the build scripts put into $PACKAGEDIR become installable.
-            try apt?.refreshLocalRepository()
+            try step("build scripts") {
+                try runBuildScripts(context)
+                // Packages the build scripts put into $PACKAGEDIR become installable.
+                try apt?.refreshLocalRepository()
+            }
         }
         // Format=none images are built for their scripts only; with -R the build scripts run
         // again on the cached image. Either way nothing else is done.
         if args.rerunBuildScripts || config.format == "none" { return }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
-        try apt?.install(config["volatile_packages"].strings)
-        try TreeCopy.install(config["extra_trees"].trees, into: context)
-        try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context)
+        try step("volatile packages") { try apt?.install(config["volatile_packages"].strings) }
+        try step("extra trees") { try TreeCopy.install(config["extra_trees"].trees, into: context) }
+        try step("postinst scripts") { try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context) }
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
-        try SystemdSetup.run(context)
-        try KernelModules.depmod(context)
-        try Firstboot.configure(context)
+        try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
+        try step("depmod") { try KernelModules.depmod(context) }
+        try step("firstboot settings") { try Firstboot.configure(context) }
         if config.distribution.isAptDistribution {
-            try Apt(context).remove(config["remove_packages"].strings)
+            try step("remove packages") { try Apt(context).remove(config["remove_packages"].strings) }
         }
-        try Configure.manifest(context)
+        try step("manifest") { try Configure.manifest(context) }
         try cleanPackageMetadata(context)
-        try removeFiles(context)
-        try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context)
+        try step("remove files") { try removeFiles(context) }
+        try step("finalize scripts") { try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context) }
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
-        try normalizeModificationTimes(context)
-        try Output.make(context)
+        try step("SourceDateEpoch mtimes") { try normalizeModificationTimes(context) }
+        try step("output") { try Output.make(context) }
     }
 
     /// Runs `body` with the image seen through the build overlay (`BuildPackages=` and the
