@@ -127,9 +127,17 @@ public final class BuildContext {
         return s
     }
 
-    /// A sandbox with the host's tools and the image at `/buildroot`.
+    /// The tools tree the image's tools come from (`ToolsTree=`), or nil for the host's.
+    public var toolsTree: String? { config["tools_tree"].string }
+
+    /// A sandbox with the tools (the tools tree's, else the host's) and no image.
+    public func bareToolsSandbox() -> Sandbox {
+        Sandbox.withTools(tree: toolsTree, userNamespace: unprivileged)
+    }
+
+    /// A sandbox with the tools (the tools tree's, else the host's) and the image at `/buildroot`.
     public func toolsSandbox() -> Sandbox {
-        var s = Sandbox.withHostTools(userNamespace: unprivileged)
+        var s = bareToolsSandbox()
         s.add(rootOperation(at: "/buildroot"))
         return s
     }

@@ -36,7 +36,7 @@ public struct IncrementalCache {
         return (base + ".cache", base + ".build.cache", base + ".manifest")
     }
 
-    var manifest: String {
+    public var manifest: String {
         func list(_ dest: String) -> JSON { .array(config[dest].strings.sorted().map(JSON.string)) }
         var scripts: [JSON] = []
         for script in config["prepare_scripts"].strings {

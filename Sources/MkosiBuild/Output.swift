@@ -92,7 +92,7 @@ public enum Output {
             .filter { !FS.isDirectory(Path.join(context.staging, $0)) && !unlisted.contains($0) }.sorted()
         guard !files.isEmpty else { return }
         // The image root may have become the output already (Format=directory).
-        var s = Sandbox.withHostTools(userNamespace: context.unprivileged)
+        var s = context.bareToolsSandbox()
         s.bind(context.staging, "/work/out")
         s.workingDirectory = "/work/out"
         let sums = "\(context.config.output).SHA256SUMS"

@@ -16,9 +16,12 @@ enum BuildCommand {
     static func build(_ loaded: LoadedConfiguration) throws {
         guard let main = loaded.main else { return }
         let args = loaded.args
-        if loaded.tools != nil {
-            throw MkosiError(.unsupported, "ToolsTree=default is not implemented yet",
-                             hint: "Build without a tools tree (ToolsTree=) for now")
+        if let tools = loaded.tools { try ToolsTree.ensure(tools, args: args, cwd: loaded.cwd) }
+        for image in loaded.images {
+            if let tree = image.toolsTree, !FS.isDirectory(Path.join(tree, "usr")) {
+                throw MkosiError.config("The tools tree \(tree) (ToolsTree=) has no /usr",
+                                        hint: "Use ToolsTree=default to let mkosi build one")
+            }
         }
         let exists = Output.exists(main, cwd: loaded.cwd)
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != "none" {

@@ -44,8 +44,15 @@ public struct Sandbox: Sendable {
     /// The host's `/usr` (read-only) with the merged-/usr symlinks, `/etc` pieces needed to
     /// resolve names and verify TLS, a private `/tmp`, `/var/tmp`, `/run`, `/proc` and `/dev`.
     public static func withHostTools(userNamespace: Bool) -> Sandbox {
+        withTools(tree: nil, userNamespace: userNamespace)
+    }
+
+    /// Like `withHostTools`, but with the `/usr` of a tools tree (`ToolsTree=`) when `tree` is
+    /// set; then the tree's own certificate stores, alternatives and linker cache are used too,
+    /// and only name resolution, users and the time zone come from the host.
+    public static func withTools(tree: String?, userNamespace: Bool) -> Sandbox {
         var s = Sandbox(userNamespace: userNamespace)
-        s.bind("/usr", readOnly: true)
+        s.bind((tree ?? "") + "/usr", "/usr", readOnly: true)
         for (link, target) in [("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")] {
             s.add(.symlink(target: target, path: link))
         }
@@ -55,9 +62,18 @@ public struct Sandbox: Sendable {
         s.add(.proc("/proc"))
         s.add(.dev("/dev"))
         s.add(.tmpfs("/etc"))
-        for f in ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/ssl",
-                  "/etc/ca-certificates", "/etc/pki", "/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime"] {
+        for f in ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/localtime"] {
             s.bind(f, readOnly: true, optional: true)
+        }
+        for f in ["/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/alternatives", "/etc/ld.so.cache"] {
+            s.bind((tree ?? "") + f, f, readOnly: true, optional: true)
+        }
+        if let tree {
+            // Tools that look for their configuration or data in /etc (qemu's firmware descriptors
+            // live in /usr; crypto policies, OpenSSL configuration and kernel-install do not).
+            for f in ["/etc/crypto-policies", "/etc/ssl/openssl.cnf", "/etc/kernel", "/etc/qemu"] {
+                s.bind(tree + f, f, readOnly: true, optional: true)
+            }
         }
         return s
     }
