@@ -150,6 +150,12 @@ public final class BuildContext {
                             display: display ?? argv)
     }
 
+    /// Runs `argv` in `sandbox` and returns its standard output; failures name `argv`.
+    public func capture(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil) throws -> String {
+        try HostCommand.capture(sandbox.argv(for: argv, helper: helper), environment: environment ?? baseEnvironment(),
+                                display: argv).output
+    }
+
     /// The environment of every tool: a clean one with a sane PATH, plus `Environment=`.
     public func baseEnvironment() -> [String: String] {
         var env: [String: String] = [

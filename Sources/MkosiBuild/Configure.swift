@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MkosiConfig
 import MkosiCore
 
@@ -25,6 +28,21 @@ enum Configure {
         }
         lines += set.map { "\($0.0)=\(ShellLexer.quote($0.1))" }
         try FS.writeAtomically(path, lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Initrds (`MakeInitrd=`, and `Format=cpio` images that have no `/init`): `/init` starts
+    /// systemd, and with `MakeInitrd=` `/etc/initrd-release` marks the image as an initrd.
+    static func initrd(_ context: BuildContext) throws {
+        let root = context.root
+        let makeInitrd = context.config["make_initrd"].bool == true
+        guard makeInitrd || context.config.format == "cpio" else { return }
+        if FS.lstat(Path.join(root, "init")) == nil, FS.lstat(Path.join(root, "usr/lib/systemd/systemd")) != nil {
+            guard symlink("/usr/lib/systemd/systemd", Path.join(root, "init")) == 0 else { throw FS.systemError("Cannot create /init") }
+        }
+        let release = Path.join(root, "etc/initrd-release")
+        if makeInitrd, FS.lstat(release) == nil, FS.isDirectory(Path.join(root, "etc")) {
+            guard symlink("/etc/os-release", release) == 0 else { throw FS.systemError("Cannot create /etc/initrd-release") }
+        }
     }
 
     /// `ManifestFormat=json`: `<Output>.manifest` with the image's configuration and installed

@@ -1,28 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
 
-/// Keeps the kernel module indexes of the image current: for every kernel directory under
-/// `/usr/lib/modules`, `depmod` runs (with the image's own kmod) when an index is missing or a
-/// module is newer than `modules.dep`, e.g. after extra trees or scripts added modules.
-/// Overlay, tools and extension images are left alone, as upstream does.
+/// Kernel modules: `KernelModules=`/`KernelModulesInclude=`/`KernelModulesExclude=` and
+/// `FirmwareFiles=`/`FirmwareExclude=` filter what the image keeps; `depmod` keeps the module
+/// indexes current (run with the image's own kmod when an index is missing, a module is
+/// newer than `modules.dep`, or modules were excluded); and the kernel-modules initrd carries
+/// the modules the initrd needs (`KernelModulesInitrdInclude=`/`Exclude=`, all by default)
+/// with their dependencies. Overlay, tools and extension images are left alone, as upstream.
 ///
-/// Not done yet: filtering modules and firmware (`KernelModulesInclude=`/`Exclude=`,
-/// `FirmwareInclude=`/`Exclude=`).
+/// Selection follows upstream: regular expressions (`re:` entries from the `*Include=` and
+/// `*Exclude=` settings) are searched in the module's path below `kernel/`; globs
+/// (`KernelModules=`) match the path or the name, `-` negates and the last matching glob wins;
+/// `default` stands for the modules of the built-in mkosi-initrd configuration. With an
+/// exclude list, everything not excluded (or re-included) is kept; with only an include list,
+/// only what it names; then modules the kept ones depend on (`modules.dep`, `modules.softdep`)
+/// are added. Firmware is kept unless `FirmwareExclude=` (or a negated `FirmwareFiles=`
+/// glob) removes it and no include names it.
 enum KernelModules {
     static let indexes = ["modules.dep", "modules.dep.bin", "modules.symbols", "modules.symbols.bin"]
+
+    static func kernelVersions(_ root: String) -> [String] {
+        let modules = Path.join(root, "usr/lib/modules")
+        return ((try? FS.listDirectory(modules)) ?? []).sorted().filter { version in
+            // A directory holding nothing but "updates" is not a kernel.
+            let entries = (try? FS.listDirectory(Path.join(modules, version))) ?? []
+            return !entries.isEmpty && entries != ["updates"]
+        }
+    }
 
     static func depmod(_ context: BuildContext) throws {
         let config = context.config
         guard config["overlay"].bool != true, config.image != "tools",
               !["sysext", "confext", "portable", "addon"].contains(config.format) else { return }
         let modules = Path.join(context.root, "usr/lib/modules")
-        let versions = ((try? FS.listDirectory(modules)) ?? []).sorted().filter { version in
-            // A directory holding nothing but "updates" is not a kernel.
-            let entries = (try? FS.listDirectory(Path.join(modules, version))) ?? []
-            return !entries.isEmpty && entries != ["updates"]
+        let versions = kernelVersions(context.root)
+        let include = config["kernel_modules_include"].strings, exclude = config["kernel_modules_exclude"].strings
+        var filtered = Set<String>()
+        if !include.isEmpty || !exclude.isEmpty {
+            for version in versions {
+                let dir = Path.join(modules, version)
+                let keep = try select(dir, include: include, exclude: exclude, architecture: config.architecture)
+                var removed = 0
+                for module in allModules(dir) where !keep.contains(module) {
+                    unlink(Path.join(dir, module))
+                    removed += 1
+                }
+                if removed > 0 {
+                    Log.info("Removed \(removed) kernel modules of \(version) (KernelModules*=)")
+                    filtered.insert(version)
+                }
+            }
         }
-        let stale = versions.filter { needsDepmod(Path.join(modules, $0)) }
+        try filterFirmware(context)
+        let stale = versions.filter { filtered.contains($0) || needsDepmod(Path.join(modules, $0)) }
         guard !stale.isEmpty else { return }
 
         guard ["usr/sbin/depmod", "usr/bin/depmod", "sbin/depmod"].contains(where: { FS.isExecutable(Path.join(context.root, $0)) }) else {
@@ -57,5 +91,236 @@ enum KernelModules {
             }
         }
         return newest
+    }
+
+    static let moduleSuffixes = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"]
+
+    static func isModule(_ name: String) -> Bool { moduleSuffixes.contains { name.hasSuffix($0) } }
+
+    /// Module files below a kernel's module directory, as paths relative to it.
+    static func allModules(_ dir: String) -> [String] {
+        var result: [String] = []
+        func walk(_ rel: String) {
+            for name in (try? FS.listDirectory(Path.join(dir, rel))) ?? [] {
+                let child = rel.isEmpty ? name : rel + "/" + name
+                guard let st = FS.lstat(Path.join(dir, child)) else { continue }
+                if st.isDirectory { walk(child) } else if isModule(name) { result.append(child) }
+            }
+        }
+        walk("")
+        return result.sorted()
+    }
+
+    /// The module's name as modprobe knows it: base name without suffix, `-` as `_`.
+    static func moduleName(_ path: String) -> String {
+        var base = Path.basename(path)
+        for suffix in moduleSuffixes.reversed() where base.hasSuffix(suffix) {
+            base = String(base.dropLast(suffix.count))
+            break
+        }
+        return base.replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// The modules of the built-in mkosi-initrd configuration (`KernelModules=`), which the
+    /// keyword `default` stands for.
+    static func defaultInitrdModules(_ architecture: Architecture) -> [String] {
+        let resources = BuiltinResources()
+        var files = ["mkosi-initrd/mkosi.conf"]
+        if architecture == .arm64 { files.append("mkosi-initrd/mkosi.conf.d/arm.conf") }
+        var result: [String] = []
+        for file in files {
+            guard let text = try? FS.readText((try? resources.path(of: file)) ?? "") else { continue }
+            var inList = false
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("KernelModules=") {
+                    inList = true
+                    let rest = line.dropFirst("KernelModules=".count).split(separator: " ").map(String.init)
+                    result += rest
+                } else if inList, let first = line.first, first == " " || first == "\t" {
+                    result += line.split(separator: " ").map(String.init).filter { !$0.isEmpty && $0 != "\t" }
+                        .map { $0.trimmed() }
+                } else {
+                    inList = false
+                }
+            }
+        }
+        return result
+    }
+
+    /// Whether glob `pattern` (fnmatch, `*` crossing `/`) matches `text`.
+    static func fnmatches(_ text: String, _ pattern: String) -> Bool { fnmatch(pattern, text, 0) == 0 }
+
+    /// Upstream's glob rules for modules: the last matching glob decides; `-` excludes.
+    static func globsMatch(_ module: String, _ globs: [String]) -> Bool? {
+        var name = module
+        for suffix in moduleSuffixes.reversed() where name.hasSuffix(suffix) {
+            name = String(name.dropLast(suffix.count))
+            break
+        }
+        name = name.replacingOccurrences(of: "_", with: "-")
+        for raw in globs.reversed() {
+            var glob = raw, negated = false
+            if glob.hasPrefix("-") {
+                negated = true
+                glob.removeFirst()
+            }
+            glob = normalizeGlob(glob)
+            if glob.hasSuffix("/") { glob += "*" }
+            let matched = (glob.hasPrefix("/") && (fnmatches("/" + name, "/kernel" + glob) || fnmatches("/" + name, glob)))
+                || (glob.contains("/") && fnmatches("/" + name, "*/" + glob))
+                || fnmatches(Path.basename(name), glob)
+            if matched { return !negated }
+        }
+        return nil
+    }
+
+    /// `_` as `-` outside of bracket expressions.
+    static func normalizeGlob(_ glob: String) -> String {
+        var out = "", inBracket = false
+        for c in glob {
+            if c == "[" { inBracket = true } else if c == "]" { inBracket = false }
+            out.append(!inBracket && c == "_" ? "-" : c)
+        }
+        return out
+    }
+
+    /// The modules (paths relative to the kernel's module directory `dir`) to keep.
+    static func select(_ dir: String, include: [String], exclude: [String], architecture: Architecture) throws -> Set<String> {
+        let modules = allModules(dir)
+        var expanded: [String] = []
+        for entry in include {
+            if entry == "default" { expanded += defaultInitrdModules(architecture) } else if entry == "host" {
+                let loaded = (try? FS.readText("/proc/modules")) ?? ""
+                expanded += loaded.split(separator: "\n").compactMap { $0.split(separator: " ").first.map { String($0).replacingOccurrences(of: "_", with: "-") } }
+            } else { expanded.append(entry) }
+        }
+        func regexes(_ list: [String]) throws -> [Regex<AnyRegexOutput>] {
+            try list.filter { $0.hasPrefix("re:") }.map { entry in
+                do { return try Regex(String(entry.dropFirst(3))) } catch {
+                    throw MkosiError.config("Invalid regular expression '\(entry.dropFirst(3))' in a KernelModules*= setting")
+                }
+            }
+        }
+        let includeRegexes = try regexes(expanded), excludeRegexes = try regexes(exclude)
+        let globs = expanded.filter { !$0.hasPrefix("re:") }
+        func legacy(_ path: String) -> String {
+            guard let slash = path.firstIndex(of: "/") else { return path }
+            return String(path[path.index(after: slash)...])
+        }
+        func included(_ module: String) -> Bool {
+            if let g = globsMatch(module, globs) { return g }
+            return includeRegexes.contains { legacy(module).contains($0) }
+        }
+        var keep: Set<String>
+        if !excludeRegexes.isEmpty {
+            keep = Set(modules.filter { m in included(m) || !excludeRegexes.contains { legacy(m).contains($0) } })
+        } else if !expanded.isEmpty {
+            keep = Set(modules.filter(included))
+        } else {
+            keep = Set(modules)
+        }
+        return closeOverDependencies(dir, keep)
+    }
+
+    /// `keep` plus every module they need (`modules.dep` and the `pre:`/`post:` soft
+    /// dependencies of `modules.softdep`).
+    static func closeOverDependencies(_ dir: String, _ keep: Set<String>) -> Set<String> {
+        var deps: [String: [String]] = [:], byName: [String: String] = [:]
+        for line in ((try? FS.readText(Path.join(dir, "modules.dep"))) ?? "").split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let module = String(line[..<colon])
+            deps[module] = line[line.index(after: colon)...].split(separator: " ").map(String.init)
+            byName[moduleName(module)] = module
+        }
+        for line in ((try? FS.readText(Path.join(dir, "modules.softdep"))) ?? "").split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard words.count > 2, words[0] == "softdep", let module = byName[words[1].replacingOccurrences(of: "-", with: "_")] else { continue }
+            deps[module, default: []] += words.dropFirst(2).filter { !$0.hasSuffix(":") }
+                .compactMap { byName[$0.replacingOccurrences(of: "-", with: "_")] }
+        }
+        var result = keep, queue = Array(keep)
+        while let module = queue.popLast() {
+            for dep in deps[module] ?? [] where !result.contains(dep) && FS.lstat(Path.join(dir, dep)) != nil {
+                result.insert(dep)
+                queue.append(dep)
+            }
+        }
+        return result
+    }
+
+    /// `FirmwareFiles=`/`FirmwareInclude=`/`FirmwareExclude=`: firmware files matched by an
+    /// exclude (and by no include) are removed from `/usr/lib/firmware`.
+    static func filterFirmware(_ context: BuildContext) throws {
+        let include = context.config["firmware_include"].strings, exclude = context.config["firmware_exclude"].strings
+        let negated = include.filter { $0.hasPrefix("-") }
+        guard !exclude.isEmpty || !negated.isEmpty else { return }
+        let firmware = Path.join(context.root, "usr/lib/firmware")
+        let excludeRegexes = try exclude.filter { $0.hasPrefix("re:") }.map { try Regex(String($0.dropFirst(3))) }
+        let includeRegexes = try include.filter { $0.hasPrefix("re:") }.map { try Regex(String($0.dropFirst(3))) }
+        let globs = include.filter { !$0.hasPrefix("re:") }
+        var removed = 0
+        func walk(_ rel: String) {
+            for name in (try? FS.listDirectory(Path.join(firmware, rel))) ?? [] {
+                let child = rel.isEmpty ? name : rel + "/" + name
+                guard let st = FS.lstat(Path.join(firmware, child)) else { continue }
+                if st.isDirectory {
+                    if !["amd-ucode", "intel-ucode"].contains(child) { walk(child) }
+                    continue
+                }
+                var globDecision: Bool? = nil
+                for raw in globs.reversed() {
+                    let neg = raw.hasPrefix("-"), glob = neg ? String(raw.dropFirst()) : raw
+                    if fnmatches(child, glob) || fnmatches(Path.basename(child), glob) {
+                        globDecision = !neg
+                        break
+                    }
+                }
+                let excluded = globDecision == false || excludeRegexes.contains { child.contains($0) }
+                let included = globDecision == true || includeRegexes.contains { child.contains($0) }
+                if excluded && !included {
+                    unlink(Path.join(firmware, child))
+                    removed += 1
+                }
+            }
+        }
+        walk("")
+        if removed > 0 { Log.info("Removed \(removed) firmware files (Firmware*=)") }
+    }
+
+    /// The kernel-modules initrd of kernel `version`: a cpio archive (compressed with zstd)
+    /// of the modules `KernelModulesInitrdInclude=`/`Exclude=` select (all by default) with
+    /// their dependencies and the module indexes. Made once per build, in the workspace.
+    static func initrd(_ context: BuildContext, version: String) throws -> String {
+        let output = context.workspace + "/kernel-modules-\(version).initrd"
+        if FS.exists(output) { return output }
+        let dir = Path.join(context.root, "usr/lib/modules/\(version)")
+        let config = context.config
+        let modules = try select(dir, include: config["kernel_modules_initrd_include"].strings,
+                                 exclude: config["kernel_modules_initrd_exclude"].strings, architecture: config.architecture)
+        var files = Set<String>(["usr/lib/modules", "usr/lib/modules/\(version)"])
+        for module in modules {
+            var path = "usr/lib/modules/\(version)/\(module)"
+            files.insert(path)
+            while true {
+                path = Path.dirname(path)
+                guard path.count > "usr/lib/modules/\(version)".count else { break }
+                files.insert(path)
+            }
+        }
+        for name in (try? FS.listDirectory(dir)) ?? [] where name.hasPrefix("modules.") {
+            files.insert("usr/lib/modules/\(version)/\(name)")
+        }
+        let list = context.workspace + "/kernel-modules-\(version).list"
+        try FS.writeAtomically(list, files.sorted().joined(separator: "\n") + "\n")
+        var s = context.toolsSandbox()
+        s.bind(context.workspace, "/work/ws")
+        s.workingDirectory = "/buildroot"
+        Log.info("Building the kernel-modules initrd of \(version) (\(modules.count) modules)")
+        try context.run(["sh", "-e", "-o", "pipefail", "-c",
+                         "cpio --create --format=newc --reproducible --renumber-inodes --owner=0:0 --quiet < \"$1\" "
+                            + "| zstd -q -3 -T0 > \"$2\"", "sh", "/work/ws/\(Path.basename(list))", "/work/ws/\(Path.basename(output)).tmp"],
+                        in: s)
+        guard rename(output + ".tmp", output) == 0 else { throw FS.systemError("Cannot create \(output)") }
+        return output
     }
 }

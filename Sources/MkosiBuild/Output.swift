@@ -26,6 +26,9 @@ public enum Output {
             guard rename(context.root, staged) == 0 else { throw FS.systemError("Cannot move the image to \(staged)") }
         case "tar":
             try makeTar(context, name: config.outputWithFormat)
+        case "disk":
+            // systemd-repart wrote the image into the staging directory already.
+            try compress(Disk.imagePath(context), config: config, context: context)
         case "cpio":
             let cpioName = config.outputWithFormat
             var s = context.toolsSandbox()

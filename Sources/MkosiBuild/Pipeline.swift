@@ -82,8 +82,14 @@ public enum Pipeline {
         try step("volatile packages") { try apt?.install(config["volatile_packages"].strings) }
         try step("extra trees") { try TreeCopy.install(config["extra_trees"].trees, into: context) }
         try step("postinst scripts") { try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context) }
+        try Boot.fixupVmlinuzLocation(context)
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
+        try Configure.initrd(context)
+        var bootable = false
+        if Boot.wantEFI(config) {
+            try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
+        }
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
         try step("depmod") { try KernelModules.depmod(context) }
         try step("firstboot settings") { try Firstboot.configure(context) }
@@ -97,6 +103,18 @@ public enum Pipeline {
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
         try step("SourceDateEpoch mtimes") { try normalizeModificationTimes(context) }
+        var ukis: [String] = []
+        if config.format == "disk" {
+            let esp = bootable || config["bootable"].string == "enabled"
+            let definitions = try Disk.definitions(context, esp: esp)
+            var partitions: [Partition] = []
+            try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
+            if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
+            try step("systemd-repart (ESP)") { try Disk.make(context, definitions: definitions, first: false) }
+        } else if bootable {
+            try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
+        }
+        if bootable { try step("split artifacts") { try Boot.copyArtifacts(context, ukis: ukis) } }
         try step("output") { try Output.make(context) }
     }
 
@@ -151,9 +169,9 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
                              hint: "Debian, Ubuntu and Kali images can be built")
         }
-        guard ["directory", "tar", "cpio", "none"].contains(config.format) else {
+        guard ["directory", "tar", "cpio", "disk", "none"].contains(config.format) else {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
-                             hint: "Format=directory, tar and cpio work")
+                             hint: "Format=disk, directory, tar and cpio work")
         }
         if config["overlay"].bool == true {
             throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",

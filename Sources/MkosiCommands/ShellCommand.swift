@@ -23,17 +23,19 @@ enum ShellCommand {
             throw MkosiError(.failed, "Image '\(main.image)' has not been built yet",
                              hint: "Run 'mkosi build' first, or use 'mkosi -f \(loaded.args.verb.rawValue)' to build it")
         }
-        guard main.format == "directory" else {
-            throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory images only for now (Format=\(main.format))")
+        guard main.format == "directory" || (main.format == "disk" && main.compression == "none") else {
+            throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format))")
         }
         guard getuid() == 0 else {
             throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root for directory images",
                              hint: "Run it with sudo or as root")
         }
 
-        var argv = ["systemd-nspawn", "--quiet", "--directory=\(output)", "--machine=\(main["machine"].string ?? main.image)",
+        let image = main.format == "disk" ? "--image=\(output)" : "--directory=\(output)"
+        var argv = ["systemd-nspawn", "--quiet", image, "--machine=\(main["machine"].string ?? main.image)",
                     "--link-journal=no", "--resolv-conf=auto"]
         if !hostHasSystemdAndBus() { argv += ["--register=no", "--keep-unit"] }
+        if main["ephemeral"].bool == true { argv.append("--ephemeral") }
         for tree in main["runtime_trees"].trees {
             argv.append("--bind=\(tree.source):\(tree.target ?? Path.join("/root/src", Path.basename(tree.source)))")
         }

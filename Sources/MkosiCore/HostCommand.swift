@@ -18,9 +18,9 @@ public enum HostCommand {
     ///   by a signal (unless `check` is false), or when it cannot be started.
     @discardableResult
     public static func capture(_ argv: [String], workingDirectory: String? = nil, environment: [String: String]? = nil,
-                               inputFile: String? = nil, check: Bool = true) throws -> Result {
+                               inputFile: String? = nil, display: [String]? = nil, check: Bool = true) throws -> Result {
         precondition(!argv.isEmpty)
-        let line = argv.map(ShellLexer.quote).joined(separator: " ")
+        let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
         // posix_spawn has no portable chdir action here, so a shell changes directory first.
         let argv = workingDirectory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0] + argv } ?? argv
@@ -86,6 +86,43 @@ public enum HostCommand {
         mkosi_set_child(0)
         try Interrupt.check()
         return try exitCode(status, line: line, check: check)
+    }
+
+    /// A process running beside the foreground one (virtiofsd next to qemu, …). It must be
+    /// stopped with `stop()`; the sandbox helper also gives it a parent-death signal.
+    public struct Background: Sendable {
+        public let pid: pid_t
+        let line: String
+
+        /// Sends SIGTERM, waits up to 5 s, then SIGKILL.
+        public func stop() {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            for _ in 0..<100 {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r < 0 && errno != EINTR) { return }
+                usleep(50_000)
+            }
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+
+        /// Whether it has exited (then it is reaped).
+        public func hasExited() -> Bool {
+            var status: Int32 = 0
+            return waitpid(pid, &status, WNOHANG) == pid
+        }
+    }
+
+    /// Starts `argv` in the background with inherited standard streams.
+    public static func start(_ argv: [String], environment: [String: String]? = nil, display: [String]? = nil) throws -> Background {
+        let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
+        Log.debug("+ \(line) &")
+        let (rc, pid) = spawn(argv, actions: nil, environment: environment)
+        guard rc == 0 else {
+            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))")
+        }
+        return Background(pid: pid, line: line)
     }
 
     /// `posix_spawnp` of `argv` with default signal dispositions and an empty signal mask (mkosi

@@ -1,0 +1,288 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// Bootable images: the distribution's kernel, systemd-boot installed with `bootctl`, and one
+/// unified kernel image (UKI) per kernel made with `ukify` from the kernel, the initrds
+/// (`Initrds=`, by default the `default-initrd` image) and a kernel-modules initrd, in
+/// `/boot/EFI/Linux/`, from where the default partition layout copies it into the ESP.
+///
+/// The EFI binaries (systemd-boot and the UKI stub) come from the image
+/// (`/usr/lib/systemd/boot/efi`, package systemd-boot-efi on Debian). When the image does not
+/// have them, they are taken from the repositories' systemd-boot-efi package without
+/// installing it into the image.
+enum Boot {
+    struct Kernel {
+        let version: String
+        /// Path of the kernel image relative to the image root.
+        let path: String
+    }
+
+    /// Whether the image should boot on UEFI firmware (upstream's `want_efi`).
+    static func wantEFI(_ config: Config) -> Bool {
+        if config.format == "esp" { return true }
+        let bootable = config["bootable"].string ?? "auto"
+        if bootable == "disabled" || config["bootloader"].string == "none" { return false }
+        if bootable == "auto" && (["cpio", "none", "oci", "uki", "sysext", "confext", "portable", "addon"].contains(config.format)
+                                  || config["overlay"].bool == true) {
+            return false
+        }
+        return config.architecture.efiName != nil
+    }
+
+    /// Debian installs kernels to `/boot/vmlinuz-<version>`; systemd expects them in
+    /// `/usr/lib/modules/<version>/vmlinuz`.
+    static func fixupVmlinuzLocation(_ context: BuildContext) throws {
+        let modules = Path.join(context.root, "usr/lib/modules")
+        let boot = Path.join(context.root, "boot")
+        guard FS.isDirectory(modules) else { return }
+        for name in ((try? FS.listDirectory(boot)) ?? []).sorted() where name.hasPrefix("vmlinuz-") || name.hasPrefix("vmlinux-") {
+            let source = Path.join(boot, name)
+            guard let st = FS.lstat(source), st.isRegular else { continue }
+            let kind = String(name.prefix(7)), version = String(name.dropFirst(8))
+            let dir = Path.join(modules, version)
+            guard FS.isDirectory(dir) else { continue }
+            let target = Path.join(dir, kind)
+            if let existing = FS.lstat(target), existing.isSymlink { unlink(target) }
+            if !FS.exists(target) {
+                try HostCommand.run(["cp", "--reflink=auto", "--preserve=mode,timestamps", source, target])
+            }
+        }
+    }
+
+    /// The kernels of the image, newest first.
+    static func kernels(_ context: BuildContext) -> [Kernel] {
+        let modules = Path.join(context.root, "usr/lib/modules")
+        let versions = ((try? FS.listDirectory(modules)) ?? []).sorted { Version($0) > Version($1) }
+        return versions.compactMap { version in
+            for kind in ["vmlinuz", "vmlinux"] {
+                let rel = "usr/lib/modules/\(version)/\(kind)"
+                if FS.isFile(Path.join(context.root, rel)) { return Kernel(version: version, path: rel) }
+            }
+            return nil
+        }
+    }
+
+    /// The directory with systemd-boot and the UKI stub: the image's, else one extracted from
+    /// the systemd-boot-efi package into the workspace (nil if there is neither).
+    static func efiBinaries(_ context: BuildContext) throws -> String? {
+        let own = Path.join(context.root, "usr/lib/systemd/boot/efi")
+        if FS.isDirectory(own), ((try? FS.listDirectory(own)) ?? []).contains(where: { $0.hasSuffix(".efi") }) { return own }
+        guard context.config.distribution.isAptDistribution else { return nil }
+        let extracted = context.workspace + "/efi-binaries"
+        let dir = extracted + "/usr/lib/systemd/boot/efi"
+        if FS.isDirectory(dir) { return dir }
+        Log.info("The image has no systemd-boot EFI binaries; using those of the systemd-boot-efi package")
+        let debs = context.workspace + "/efi-debs"
+        try FS.makeDirectories(debs)
+        var s = Apt(context).sandbox()
+        s.bind(debs, "/work/debs")
+        s.workingDirectory = "/work/debs"
+        try context.run(["apt-get", "download", "systemd-boot-efi"], in: s, environment: Apt(context).environment())
+        guard let deb = try FS.listDirectory(debs).first(where: { $0.hasSuffix(".deb") }) else { return nil }
+        try FS.makeDirectories(extracted)
+        var x = context.bareToolsSandbox()
+        x.bind(debs, "/work/debs", readOnly: true)
+        x.bind(extracted, "/work/out")
+        try context.run(["dpkg-deb", "-x", "/work/debs/\(deb)", "/work/out"], in: x)
+        return FS.isDirectory(dir) ? dir : nil
+    }
+
+    /// `bootctl install` into the image's `/efi` (systemd-boot) and `/boot` (loader entries
+    /// and UKIs). Returns false when the image is not made bootable (Bootable=auto without a
+    /// kernel or without the EFI binaries).
+    static func installSystemdBoot(_ context: BuildContext) throws -> Bool {
+        let config = context.config
+        let required = config["bootable"].string == "enabled"
+        let bootloader = config["bootloader"].string ?? "systemd-boot"
+        guard bootloader == "systemd-boot" || bootloader == "uki" else {
+            throw MkosiError(.unsupported, "Bootloader=\(bootloader) is not implemented yet in this mkosi",
+                             hint: "Use Bootloader=systemd-boot (the default) or uki")
+        }
+        guard !kernels(context).isEmpty else {
+            if required {
+                throw MkosiError(.failed, "Bootable=yes, but the image has no kernel in /usr/lib/modules/*/vmlinuz",
+                                 hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+            }
+            return false
+        }
+        guard let efi = try efiBinaries(context) else {
+            if required { throw MkosiError(.failed, "Bootable=yes, but no systemd-boot EFI binaries were found") }
+            return false
+        }
+        for dir in ["efi", "boot"] {
+            try FS.makeDirectories(Path.join(context.root, dir))
+        }
+        guard bootloader == "systemd-boot" else { return true }
+        // bootctl reads the binaries from the image; borrowed ones are put there for it only.
+        let inImage = Path.join(context.root, "usr/lib/systemd/boot/efi")
+        let borrowed = efi != inImage
+        if borrowed {
+            try FS.makeDirectories(Path.dirname(inImage))
+            try HostCommand.run(["cp", "-r", efi, inImage])
+        }
+        defer {
+            if borrowed {
+                FS.removeTree(inImage)
+                rmdir(Path.dirname(inImage))
+            }
+        }
+        var env = context.baseEnvironment()
+        env["SYSTEMD_ESP_PATH"] = "/efi"
+        env["SYSTEMD_XBOOTLDR_PATH"] = "/boot"
+        try context.run(["bootctl", "install", "--root=/buildroot", "--install-source=image", "--all-architectures",
+                         "--no-variables"], in: context.toolsSandbox(), environment: env)
+        unlink(Path.join(context.root, "efi/loader/random-seed"))
+        return true
+    }
+
+    /// The name bootctl and kernel-install use for this image's entries.
+    static func entryToken(_ context: BuildContext) -> String {
+        if let token = try? FS.readText(Path.join(context.root, "etc/kernel/entry-token")) {
+            let t = token.trimmed()
+            if !t.isEmpty { return t }
+        }
+        if let id = context.config["image_id"].string { return id }
+        return osReleaseField(context, "ID") ?? context.config.distribution.rawValue
+    }
+
+    static func osReleaseField(_ context: BuildContext, _ key: String) -> String? {
+        guard let text = try? FS.readText(Path.join(context.root, "usr/lib/os-release")) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key + "=") {
+            var value = Substring(line.dropFirst(key.count + 1))
+            if let q = value.first, q == "\"" || q == "'", value.count >= 2, value.last == q { value = value.dropFirst().dropLast() }
+            return String(value)
+        }
+        return nil
+    }
+
+    /// The kernel command line baked into the UKI: the image's `/etc/kernel/cmdline` (or
+    /// `/usr/lib/kernel/cmdline`), the verity root hash, then `KernelCommandLine=`.
+    static func commandLine(_ context: BuildContext, partitions: [Partition]) -> [String]? {
+        var parts: [String]? = nil
+        for file in ["etc/kernel/cmdline", "usr/lib/kernel/cmdline"] {
+            if let text = try? FS.readText(Path.join(context.root, file)) {
+                parts = [text.trimmed()]
+                break
+            }
+        }
+        let verity = Disk.verityArgument(partitions)
+        if let verity { parts = (parts ?? []) + [verity] }
+        for arg in context.config["kernel_command_line"].strings {
+            var a = arg
+            if verity == nil, a == "root=PARTUUID" || a == "mount.usr=PARTUUID",
+               let root = partitions.first(where: { $0.type.hasPrefix(a.hasPrefix("root") ? "root" : "usr") }) {
+                a += "=\(root.uuid)"
+            }
+            parts = (parts ?? []) + [a]
+        }
+        return parts
+    }
+
+    /// Builds a UKI for every kernel into the image's `/boot/EFI/Linux` (or, with
+    /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths.
+    static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
+        let config = context.config
+        guard (config["unified_kernel_images"].string ?? "auto") != "none" else { return [] }
+        guard let efi = try efiBinaries(context),
+              let stubName = try FS.listDirectory(efi).first(where: { $0.hasPrefix("linux") && $0.hasSuffix(".efi.stub") }) else {
+            if config["bootable"].string == "enabled" {
+                throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
+                                 hint: "Add systemd-boot-efi to Packages=")
+            }
+            return []
+        }
+        let initrds = config.initrds
+        for initrd in initrds where !FS.exists(initrd) {
+            throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
+        }
+        let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
+        var ukis: [String] = []
+        for (n, kernel) in kernels(context).enumerated() {
+            var s = context.toolsSandbox()
+            s.bind(context.workspace, "/work/ws")
+            s.bind(efi, "/work/efi", readOnly: true)
+            var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
+                        "--linux", "/buildroot/\(kernel.path)"]
+            for (i, initrd) in initrds.enumerated() {
+                s.bind(initrd, "/work/initrd\(i)", readOnly: true)
+                argv += ["--initrd", "/work/initrd\(i)"]
+            }
+            if config["kernel_modules_initrd"].bool != false {
+                let modules = try KernelModules.initrd(context, version: kernel.version)
+                argv += ["--initrd", "/work/ws/\(Path.basename(modules))"]
+            }
+            argv += ["--efi-arch", config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stubName)"]
+            let output: String
+            if config["bootloader"].string == "uki" {
+                guard n == 0 else { break }
+                output = "efi/EFI/BOOT/BOOT\((config.architecture.efiName ?? "x64").uppercased()).EFI"
+            } else {
+                output = "boot/EFI/Linux/\(ukiName(context, kernel: kernel, roothash: roothash)).efi"
+            }
+            try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
+            argv += ["--output", "/buildroot/\(output)"]
+            if let cmdline = commandLine(context, partitions: partitions) {
+                try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
+                argv += ["--cmdline", "@/work/ws/cmdline"]
+            }
+            Log.info("Building the UKI \(output)")
+            try context.run(argv, in: s)
+            ukis.append(Path.join(context.root, output))
+        }
+        return ukis
+    }
+
+    /// `UnifiedKernelImageFormat=` (default `&e-&k`, plus `-&h` with a verity root hash).
+    static func ukiName(_ context: BuildContext, kernel: Kernel, roothash: String?) -> String {
+        let custom = context.config["unified_kernel_image_format"].string
+        var format = custom ?? "&e-&k"
+        if custom == nil && roothash != nil { format += "-&h" }
+        var out = "", chars = Array(format), i = 0
+        while i < chars.count {
+            if chars[i] == "&", i + 1 < chars.count {
+                switch chars[i + 1] {
+                case "e": out += entryToken(context)
+                case "k": out += kernel.version
+                case "h": out += roothash ?? ""
+                case "&": out += "&"
+                default: out += context.config.expandKeySpecifiers("&\(chars[i + 1])")
+                }
+                i += 2
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// `SplitArtifacts=uki,kernel,initrd`: the first UKI, the newest kernel and the joined
+    /// initrds next to the output, for direct kernel boot and other tools.
+    static func copyArtifacts(_ context: BuildContext, ukis: [String]) throws {
+        let config = context.config
+        let split = config["split_artifacts"].strings
+        let kernels = kernels(context)
+        guard let kernel = kernels.first, wantEFI(config) || !ukis.isEmpty else { return }
+        let base = Path.join(context.staging, config.output)
+        if split.contains("uki"), let uki = ukis.first {
+            try HostCommand.run(["cp", "--reflink=auto", uki, base + ".efi"])
+        }
+        if split.contains("kernel") {
+            try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, kernel.path), base + ".vmlinuz"])
+        }
+        if split.contains("initrd") {
+            var parts = config.initrds.filter { FS.exists($0) }
+            if config["kernel_modules_initrd"].bool != false {
+                parts.append(try KernelModules.initrd(context, version: kernel.version))
+            }
+            guard !parts.isEmpty else { return }
+            // Each part padded to 4 bytes, as the kernel expects of concatenated initrds.
+            let script = "for f; do cat \"$f\"; n=$(( (4 - $(stat -c %s \"$f\") % 4) % 4 )); head -c $n /dev/zero; done"
+            try HostCommand.run(["sh", "-c", script + " > \"$0\"", base + ".initrd"] + parts)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import MkosiBuild
+import MkosiConfig
+import MkosiCore
+import MkosiVM
+
+/// `mkosi vm` (old name `qemu`): boots the main image in a virtual machine (see `Qemu`).
+/// Arguments after the verb go to qemu. `-f` builds first; otherwise the image must exist and,
+/// with `ToolsTree=default`, the tools tree must be current.
+enum VMCommand {
+    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
+        let loaded = try ConfigureScripts.run(loaded)
+        guard let main = loaded.main else { return 0 }
+        if loaded.args.force > 0 {
+            try BuildCommand.build(loaded)
+        } else if let tools = loaded.tools {
+            try ToolsTree.requireCurrent(tools, args: loaded.args, cwd: loaded.cwd)
+        }
+        let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
+        return try Qemu(config: main, cwd: loaded.cwd, helper: helper, extraArguments: loaded.args.cmdline).run()
+    }
+}
