@@ -130,6 +130,7 @@ enum Boot {
                 rmdir(Path.dirname(inImage))
             }
         }
+        try Tools.requireSystemd("bootctl", context)
         var env = context.baseEnvironment()
         env["SYSTEMD_ESP_PATH"] = "/efi"
         env["SYSTEMD_XBOOTLDR_PATH"] = "/boot"
@@ -199,6 +200,7 @@ enum Boot {
         for initrd in initrds where !FS.exists(initrd) {
             throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
         }
+        try Tools.requireSystemd("ukify", context)
         let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
         var ukis: [String] = []
         for (n, kernel) in kernels(context).enumerated() {
@@ -234,6 +236,33 @@ enum Boot {
             ukis.append(Path.join(context.root, output))
         }
         return ukis
+    }
+
+    /// `Format=uki`: one UKI whose initrd is the whole image (`initrd`), from the image's newest
+    /// kernel, written to `output`.
+    static func buildImageUKI(_ context: BuildContext, initrd: String, output: String) throws {
+        guard let kernel = kernels(context).first else {
+            throw MkosiError(.failed, "Format=uki needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
+                             hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+        }
+        guard let efi = try efiBinaries(context),
+              let stub = try FS.listDirectory(efi).first(where: { $0.hasPrefix("linux") && $0.hasSuffix(".efi.stub") }) else {
+            throw MkosiError(.failed, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add systemd-boot-efi to Packages=")
+        }
+        try Tools.requireSystemd("ukify", context)
+        var s = context.toolsSandbox()
+        s.bind(context.workspace, "/work/ws")
+        s.bind(efi, "/work/efi", readOnly: true)
+        s.bind(Path.dirname(output), "/work/out")
+        var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
+                    "--linux", "/buildroot/\(kernel.path)", "--initrd", "/work/ws/\(Path.basename(initrd))",
+                    "--efi-arch", context.config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stub)",
+                    "--output", "/work/out/\(Path.basename(output))"]
+        if let cmdline = commandLine(context, partitions: []) {
+            try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
+            argv += ["--cmdline", "@/work/ws/cmdline"]
+        }
+        try context.run(argv, in: s)
     }
 
     /// `UnifiedKernelImageFormat=` (default `&e-&k`, plus `-&h` with a verity root hash).

@@ -30,15 +30,17 @@ public enum Output {
             // systemd-repart wrote the image into the staging directory already.
             try compress(Disk.imagePath(context), config: config, context: context)
         case "cpio":
-            let cpioName = config.outputWithFormat
-            var s = context.toolsSandbox()
-            s.bind(context.staging, "/work/out")
-            s.workingDirectory = "/buildroot"
-            try context.run(["bash", "-e", "-o", "pipefail", "-c",
-                             "find . -mindepth 1 -print0 | LC_ALL=C sort -z | cpio --create --null --format=newc "
-                                + "--reproducible --renumber-inodes --owner=0:0 --quiet > \"$1\"", "sh", "/work/out/\(cpioName)"],
-                            in: s)
-            try compress(Path.join(context.staging, cpioName), config: config, context: context)
+            let cpio = Path.join(context.staging, config.outputWithFormat)
+            try makeCpio(context, to: cpio)
+            try compress(cpio, config: config, context: context)
+        case "uki":
+            // The whole image is the initrd of the UKI (compressed per CompressOutput=).
+            let cpio = context.workspace + "/image.cpio"
+            try makeCpio(context, to: cpio)
+            let algorithm = config.compression
+            try compress(cpio, config: config, context: context, directory: context.workspace)
+            let initrd = algorithm == "none" ? cpio : cpio + "." + config.compressionExtension
+            try Boot.buildImageUKI(context, initrd: initrd, output: Path.join(context.staging, config.outputWithFormat))
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
@@ -48,6 +50,17 @@ public enum Output {
             symlink(name, Path.join(context.staging, config.output))
         }
         try place(context)
+    }
+
+    /// The image as a newc cpio archive at `path` (an initramfs: owned by root, sorted).
+    static func makeCpio(_ context: BuildContext, to path: String) throws {
+        var s = context.toolsSandbox()
+        s.bind(Path.dirname(path), "/work/out")
+        s.workingDirectory = "/buildroot"
+        try context.run(["bash", "-e", "-o", "pipefail", "-c",
+                         "find . -mindepth 1 -print0 | LC_ALL=C sort -z | cpio --create --null --format=newc "
+                            + "--reproducible --renumber-inodes --owner=0:0 --quiet > \"$1\"", "sh", "/work/out/\(Path.basename(path))"],
+                        in: s)
     }
 
     /// The image as a tar archive `name` in the staging directory, compressed per
@@ -104,7 +117,7 @@ public enum Output {
     }
 
     /// Compresses `file` in place with `CompressOutput=` (the result gets the algorithm's suffix).
-    static func compress(_ file: String, config: Config, context: BuildContext) throws {
+    static func compress(_ file: String, config: Config, context: BuildContext, directory: String? = nil) throws {
         let algorithm = config.compression
         guard algorithm != "none" else { return }
         let level = config["compress_level"].int ?? 3
@@ -118,8 +131,8 @@ public enum Output {
         case "lzma": tool = ["xz", "--format=lzma", "-\(min(level, 9))"]
         default: throw MkosiError(.unsupported, "Compression \(algorithm) is not supported")
         }
-        var s = context.toolsSandbox()
-        s.bind(context.staging, "/work/out")
+        var s = context.bareToolsSandbox()
+        s.bind(directory ?? context.staging, "/work/out")
         try context.run(tool + ["/work/out/\(Path.basename(file))"], in: s)
     }
 

@@ -33,6 +33,8 @@ public enum Pipeline {
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
 
         defer { context.reportStepTimes() }
+        // Fail before the packages are installed when the tools are too old.
+        if config.format == "disk" { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
         try step("sync scripts") { try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context) }
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
@@ -169,9 +171,9 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
                              hint: "Debian, Ubuntu and Kali images can be built")
         }
-        guard ["directory", "tar", "cpio", "disk", "none"].contains(config.format) else {
+        guard ["directory", "tar", "cpio", "disk", "uki", "none"].contains(config.format) else {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
-                             hint: "Format=disk, directory, tar and cpio work")
+                             hint: "Format=disk, uki, directory, tar and cpio work")
         }
         if config["overlay"].bool == true {
             throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",

@@ -39,7 +39,8 @@ enum BuildCommand {
         let packages = try temporaryDirectory(for: main, prefix: "mkosi-packages")
         defer { FS.removeTree(packages) }
         let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
-        for image in loaded.images {
+        // Format=none images without build scripts have nothing to do (upstream skips them too).
+        for image in loaded.images where image.format != "none" || !image["build_scripts"].strings.isEmpty {
             try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
         }
         if main["history"].bool == true && History.wantsNew(args) {

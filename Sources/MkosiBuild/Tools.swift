@@ -1,0 +1,30 @@
+import MkosiConfig
+import MkosiCore
+
+/// Checks that the tools a step needs exist in the tools tree (or on the host) and are new
+/// enough, before they fail in obscure ways.
+enum Tools {
+    /// The systemd version every systemd tool mkosi uses must have at least (offline
+    /// systemd-repart, ukify, bootctl --root with --install-source).
+    static let minimumSystemd = 254
+
+    /// Fails with a hint towards `ToolsTree=default` when systemd tool `name` is missing or
+    /// older than `minimumSystemd`.
+    static func requireSystemd(_ name: String, _ context: BuildContext) throws {
+        let where_ = context.toolsTree.map { "the tools tree \($0)" } ?? "the host"
+        let hint = context.toolsTree == nil ? "Set ToolsTree=default to build with the tools of a current Debian tree"
+            : "Add a newer systemd to the tools tree (ToolsTreePackages=, ToolsTreeRelease=)"
+        let output: String
+        do {
+            output = try context.capture([name, "--version"], in: context.bareToolsSandbox())
+        } catch {
+            throw MkosiError(.failed, "\(name) is not available in \(where_)", hint: hint)
+        }
+        // "systemd 252 (252.39-1~deb12u1)"
+        let version = output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
+        guard version >= minimumSystemd else {
+            throw MkosiError(.failed, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
+                             hint: hint)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Bootable disk images, built with a tools tree (one shared by all tests, built once), and
+/// booted in qemu (TCG here) and systemd-nspawn. Part of the serialized `BuildIntegrationTests`.
+extension BuildIntegrationTests {
+    /// A shared default tools tree (Debian trixie): built on first use, then reused as long as
+    /// its configuration is unchanged.
+    static let toolsTree: String = {
+        let dir = "/var/tmp/mkosi-integration-tools"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let conf = base + "[Output]\nFormat=none\n[Build]\nToolsTree=default\nToolsTreeRelease=trixie\n"
+            + "PackageCacheDirectory=\(packageCache)\n"
+        try? conf.write(toFile: dir + "/mkosi.conf", atomically: true, encoding: .utf8)
+        let r = try? Shell.run([Binary.locate(), "build"], cwd: dir)
+        if r?.status != 0 { print("building the tools tree failed: \(r?.stderr.suffix(3000) ?? "")") }
+        return dir + "/mkosi.tools"
+    }()
+
+    var withTools: String { "[Build]\nToolsTree=\(Self.toolsTree)\n" }
+
+    /// Runs `argv` until `marker` appears in its output (or `timeout` passes), then sends
+    /// SIGTERM and waits. Returns whether the marker appeared and the output.
+    func runUntil(_ argv: [String], cwd: String, marker: String, timeout: TimeInterval) throws -> (Bool, String) {
+        let log = cwd + "/run-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        process.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var text = ""
+        while Date() < deadline && process.isRunning {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains(marker) { break }
+            usleep(500_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? text
+        return (text.contains(marker), text)
+    }
+
+    /// GPT partition type GUIDs of a disk image, and whether each partition starts with a LUKS header.
+    static func partitions(_ image: String) throws -> [(type: String, luks: Bool)] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
+        defer { try? handle.close() }
+        func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
+            try handle.seek(toOffset: offset)
+            return [UInt8](try handle.read(upToCount: count) ?? Data())
+        }
+        func le(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
+        let header = try read(512, 92)
+        guard String(decoding: header[0..<8], as: UTF8.self) == "EFI PART" else { return [] }
+        let entriesLBA = le(header, 72, 8), count = Int(le(header, 80, 4)), size = Int(le(header, 84, 4))
+        let entries = try read(entriesLBA * 512, count * size)
+        var result: [(String, Bool)] = []
+        for i in 0..<count {
+            let e = Array(entries[(i * size)..<(i * size + size)])
+            if e[0..<16].allSatisfy({ $0 == 0 }) { continue }
+            let g = e[0..<16].map { $0 }
+            let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
+            let type = hex([g[3], g[2], g[1], g[0]]) + "-" + hex([g[5], g[4]]) + "-" + hex([g[7], g[6]]) + "-"
+                + hex(Array(g[8..<10])) + "-" + hex(Array(g[10..<16]))
+            let start = le(e, 32, 8)
+            let magic = try read(start * 512, 6)
+            result.append((type, magic == [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]))
+        }
+        return result
+    }
+
+    static let espType = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+    static let rootType = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
+    static let rootVerityType = "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
+
+    /// The main path: a bootable trixie disk (kernel, systemd-boot borrowed from the
+    /// systemd-boot-efi package, UKI with the default initrd), its partition table, a boot in
+    /// qemu to the login prompt with a hostname passed by KernelCommandLineExtra=, then
+    /// systemd-nspawn booting the same disk; nothing outlives mkosi.
+    @Test func bootableDiskBootsInQemuAndNspawn() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nPackages=systemd udev linux-image-amd64\n"
+                + "KernelInitrdModules=default\n[Runtime]\nKernelCommandLineExtra=systemd.hostname=mkosivmtest\n"
+                + "Machine=mkosi-disk-test\n" + withTools,
+        ])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let types = try Self.partitions(p.dir + "/image.raw").map(\.type)
+        #expect(types == [Self.espType, Self.rootType], "partitions: \(types)")
+        for artifact in ["image.efi", "image.vmlinuz", "image.initrd", "initrd.cpio.zst"] {
+            #expect(FileManager.default.fileExists(atPath: p.dir + "/" + artifact), "\(artifact) missing")
+        }
+        #expect(p.leftovers().isEmpty)
+
+        let (booted, text) = try runUntil([mkosi, "vm"], cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
+        #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
+        #expect(try Shell.run(["pgrep", "-f", "qemu-system"]).status == 1, "qemu outlived mkosi vm")
+        let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
+        #expect(!temps.contains { $0.hasPrefix("mkosi-vm-") }, "vm left temporary files")
+
+        let (nspawned, boot) = try runUntil([mkosi, "boot"], cwd: p.dir, marker: "login:", timeout: 120)
+        #expect(nspawned, "no login prompt from nspawn: \(boot.suffix(3000))")
+        #expect(try Shell.run(["pgrep", "-f", "systemd-nspawn.*mkosi-disk-test"]).status == 1, "nspawn outlived mkosi boot")
+    }
+
+    /// mkosi.repart/ definitions: a verity-protected root, and a root encrypted with Passphrase=.
+    @Test func verityAndEncryptedRootImagesBuild() throws {
+        let verity = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=no\n" + withTools,
+            "mkosi.repart/10-root.conf": "[Partition]\nType=root\nFormat=ext4\nCopyFiles=/\nVerity=data\nVerityMatchKey=root\nMinimize=guess\n",
+            "mkosi.repart/11-root-verity.conf": "[Partition]\nType=root-verity\nVerity=hash\nVerityMatchKey=root\nMinimize=best\n",
+        ])
+        let v = try Shell.run([mkosi, "build"], cwd: verity.dir)
+        #expect(v.status == 0, "\(v.stderr.suffix(3000))")
+        #expect(try Self.partitions(verity.dir + "/image.raw").map(\.type) == [Self.rootType, Self.rootVerityType])
+
+        let encrypted = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=no\n[Validation]\nPassphrase=passphrase\n" + withTools,
+            "passphrase": "correct horse battery staple",
+            "mkosi.repart/10-root.conf": "[Partition]\nType=root\nFormat=ext4\nCopyFiles=/\nEncrypt=key-file\nMinimize=guess\n",
+        ])
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: encrypted.dir + "/passphrase")
+        let e = try Shell.run([mkosi, "build"], cwd: encrypted.dir)
+        #expect(e.status == 0, "\(e.stderr.suffix(3000))")
+        let parts = try Self.partitions(encrypted.dir + "/image.raw")
+        #expect(parts.map(\.type) == [Self.rootType] && parts.first?.luks == true, "\(parts)")
+    }
+
+    /// Errors of bootable images: a definition repart rejects, Bootable=yes without a kernel,
+    /// no UEFI firmware for `vm`, and systemd-repart too old without a tools tree.
+    @Test func bootErrorsAreClear() throws {
+        let bad = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=no\n" + withTools,
+            "mkosi.repart/10-root.conf": "[Partition]\nType=no-such-type\nCopyFiles=/\n",
+        ])
+        let r = try Shell.run([mkosi, "build"], cwd: bad.dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("systemd-repart") && r.stderr.contains("failed with exit status"), "\(r.stderr.suffix(1500))")
+        #expect(r.stderr.contains("10-root.conf") || r.stderr.contains("mkosi.repart"), "\(r.stderr.suffix(1500))")
+        #expect(bad.leftovers().isEmpty && !FileManager.default.fileExists(atPath: bad.dir + "/image.raw"))
+
+        let noKernel = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=yes\n" + withTools])
+        let k = try Shell.run([mkosi, "build"], cwd: noKernel.dir)
+        #expect(k.status == 1 && k.stderr.contains("Bootable=yes, but the image has no kernel"), "\(k.stderr.suffix(1500))")
+
+        // The host has no OVMF and no tools tree is configured.
+        let noFirmware = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=disk\n", "image.raw": "not really a disk\n"])
+        let f = try Shell.run([mkosi, "vm"], cwd: noFirmware.dir)
+        #expect(f.status == 1 && f.stderr.contains("No UEFI firmware (OVMF) found"), "\(f.stderr.suffix(1500))")
+
+        // Debian 12's systemd (252) is too old for offline repart; a newer host skips this part.
+        let version = try Shell.run(["systemd-repart", "--version"]).stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        guard version < 254 else { return }
+        let host = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=disk\n"])
+        let h = try Shell.run([mkosi, "build"], cwd: host.dir)
+        #expect(h.status == 1 && h.stderr.contains("systemd 254 or newer is needed") && h.stderr.contains("ToolsTree=default"),
+                "\(h.stderr.suffix(1500))")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import MkosiBuild
+import MkosiConfig
+
+struct KernelModulesTests {
+    @Test func globsFollowUpstreamRules() {
+        let m = "kernel/drivers/block/virtio_blk.ko.xz"
+        #expect(KernelModules.globsMatch(m, ["virtio_blk"]) == true)
+        #expect(KernelModules.globsMatch(m, ["virtio-blk"]) == true)
+        #expect(KernelModules.globsMatch(m, ["/drivers/block/"]) == true)
+        #expect(KernelModules.globsMatch(m, ["block/virtio*"]) == true)
+        #expect(KernelModules.globsMatch(m, ["virtio*", "-virtio_blk"]) == false)
+        #expect(KernelModules.globsMatch(m, ["-virtio_blk", "virtio*"]) == true)
+        #expect(KernelModules.globsMatch(m, ["ext4"]) == nil)
+        #expect(KernelModules.globsMatch("kernel/fs/nls/nls_utf8.ko", ["/fs/nls/"]) == true)
+        #expect(KernelModules.globsMatch("kernel/drivers/md/raid10.ko", ["raid[0-9]*"]) == true)
+    }
+
+    /// A fake module tree: selection by include and exclude, then dependencies from modules.dep
+    /// and modules.softdep.
+    @Test func selectionFollowsDependencies() throws {
+        let dir = NSTemporaryDirectory() + "/mkosi-kmod-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let modules = ["kernel/drivers/block/virtio_blk.ko.xz", "kernel/drivers/virtio/virtio_ring.ko.xz",
+                       "kernel/fs/ext4/ext4.ko.xz", "kernel/lib/crc16.ko.xz", "kernel/sound/snd.ko.xz", "kernel/lib/libcrc32c.ko.xz"]
+        for m in modules {
+            try FileManager.default.createDirectory(atPath: dir + "/" + (m as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: dir + "/" + m, contents: Data())
+        }
+        try """
+            kernel/drivers/block/virtio_blk.ko.xz: kernel/drivers/virtio/virtio_ring.ko.xz
+            kernel/drivers/virtio/virtio_ring.ko.xz:
+            kernel/fs/ext4/ext4.ko.xz: kernel/lib/crc16.ko.xz
+            kernel/lib/crc16.ko.xz:
+            kernel/sound/snd.ko.xz:
+            kernel/lib/libcrc32c.ko.xz:
+
+            """.write(toFile: dir + "/modules.dep", atomically: true, encoding: .utf8)
+        try "softdep ext4 pre: libcrc32c\n".write(toFile: dir + "/modules.softdep", atomically: true, encoding: .utf8)
+
+        let onlyBlock = try KernelModules.select(dir, include: ["virtio_blk"], exclude: [], architecture: .x86_64)
+        #expect(onlyBlock == ["kernel/drivers/block/virtio_blk.ko.xz", "kernel/drivers/virtio/virtio_ring.ko.xz"])
+        let ext4 = try KernelModules.select(dir, include: ["re:fs/ext4"], exclude: [], architecture: .x86_64)
+        #expect(ext4 == ["kernel/fs/ext4/ext4.ko.xz", "kernel/lib/crc16.ko.xz", "kernel/lib/libcrc32c.ko.xz"])
+        let noSound = try KernelModules.select(dir, include: [], exclude: ["re:sound/"], architecture: .x86_64)
+        #expect(noSound.count == 5 && !noSound.contains("kernel/sound/snd.ko.xz"))
+        #expect(try KernelModules.select(dir, include: [], exclude: [], architecture: .x86_64).count == 6)
+        #expect(KernelModules.defaultInitrdModules(.x86_64).contains("virtio_blk"))
+        #expect(throws: Error.self) { try KernelModules.select(dir, include: ["re:("], exclude: [], architecture: .x86_64) }
+    }
+}
