@@ -31,8 +31,26 @@ enum ShellCommand {
                              hint: "Run it with sudo or as root")
         }
 
-        let image = main.format == "disk" ? "--image=\(output)" : "--directory=\(output)"
-        var argv = ["systemd-nspawn", "--quiet", image, "--machine=\(main["machine"].string ?? main.image)",
+        // systemd-nspawn --image needs udev, which hosts like these lack: the root partition is
+        // mounted through a loop device in a private mount namespace instead, which vanishes
+        // (and with it the mount and the loop device) when nspawn exits.
+        var prefix: [String] = []
+        var directory = output
+        var mountpoint: String? = nil
+        defer { if let mountpoint { rmdir(mountpoint) } }
+        if main.format == "disk" {
+            guard let root = try Disk.rootPartition(of: output) else {
+                throw MkosiError(.unsupported, "\(output) has no plain root partition to boot with systemd-nspawn",
+                                 hint: "Verity-protected or encrypted roots can be booted with 'mkosi vm'")
+            }
+            let dir = try temporaryDirectory(for: main, prefix: "mkosi-nspawn-root")
+            mountpoint = dir
+            directory = dir
+            prefix = ["unshare", "--mount", "--propagation=private", "sh", "-c",
+                      "mount -o loop,offset=$1,sizelimit=$2 \"$3\" \"$4\" && shift 4 && exec \"$@\"", "sh",
+                      String(root.offset), String(root.size), output, dir]
+        }
+        var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(main["machine"].string ?? main.image)",
                     "--link-journal=no", "--resolv-conf=auto"]
         if !hostHasSystemdAndBus() { argv += ["--register=no", "--keep-unit"] }
         if main["ephemeral"].bool == true { argv.append("--ephemeral") }
@@ -51,7 +69,7 @@ enum ShellCommand {
             argv += ["--console=autopipe"]
             if !loaded.args.cmdline.isEmpty { argv += ["--"] + loaded.args.cmdline }
         }
-        return try HostCommand.run(argv, check: false)
+        return try HostCommand.run(prefix + argv, display: argv, check: false)
     }
 
     /// systemd-nspawn registers with machined and creates a scope unit only where PID 1 is

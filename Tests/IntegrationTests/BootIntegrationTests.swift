@@ -79,34 +79,49 @@ extension BuildIntegrationTests {
     static let rootType = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
     static let rootVerityType = "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
 
-    /// The main path: a bootable trixie disk (kernel, systemd-boot borrowed from the
-    /// systemd-boot-efi package, UKI with the default initrd), its partition table, a boot in
-    /// qemu to the login prompt with a hostname passed by KernelCommandLineExtra=, then
-    /// systemd-nspawn booting the same disk; nothing outlives mkosi.
-    @Test func bootableDiskBootsInQemuAndNspawn() throws {
-        let p = try Project([
-            "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nPackages=systemd udev linux-image-amd64\n"
-                + "KernelInitrdModules=default\n[Runtime]\nKernelCommandLineExtra=systemd.hostname=mkosivmtest\n"
-                + "Machine=mkosi-disk-test\n" + withTools,
-        ])
-        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+    /// The example project (the README's main job): a bootable trixie disk whose build script
+    /// compiles a program with gcc from BuildPackages=; systemd-boot borrowed from the
+    /// systemd-boot-efi package, a UKI with the default initrd. Checked: its partition table,
+    /// its contents through `mkosi shell` (systemd-nspawn on the disk), a boot in qemu to the
+    /// login prompt with a hostname passed by KernelCommandLineExtra= at run time, and `mkosi
+    /// boot`; nothing outlives mkosi.
+    @Test func exampleBuildsABootableDiskThatBoots() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let p = try Project([:])
+        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        // The shared tools tree instead of one per project.
+        let tools = "--tools-tree=\(Self.toolsTree)"
+        let r = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(3000))")
-        let types = try Self.partitions(p.dir + "/image.raw").map(\.type)
+        let types = try Self.partitions(p.dir + "/hello.raw").map(\.type)
         #expect(types == [Self.espType, Self.rootType], "partitions: \(types)")
-        for artifact in ["image.efi", "image.vmlinuz", "image.initrd", "initrd.cpio.zst"] {
+        for artifact in ["hello.efi", "hello.vmlinuz", "hello.initrd", "initrd.cpio.zst"] {
             #expect(FileManager.default.fileExists(atPath: p.dir + "/" + artifact), "\(artifact) missing")
         }
         #expect(p.leftovers().isEmpty)
 
-        let (booted, text) = try runUntil([mkosi, "vm"], cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
+        let check = "hello; test ! -e /usr/bin/gcc && echo no-gcc; cat /etc/motd /etc/hostname; test -s /etc/hello-build-date "
+            + "&& echo build-date; grep -q '^root:\\$6\\$' /etc/shadow && echo root-password; ls /usr/lib/modules"
+        let shell = try Shell.run([mkosi, tools, "shell", "--", "sh", "-c", check], cwd: p.dir)
+        #expect(shell.status == 0, "\(shell.stderr.suffix(2000))")
+        for expected in ["Hello from an image built by mkosi (Swift)!", "no-gcc", "Welcome to the hello image.", "hello\n",
+                         "build-date", "root-password"] {
+            #expect(shell.stdout.contains(expected), "\(expected) missing from: \(shell.stdout)")
+        }
+
+        let (booted, text) = try runUntil([mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest", "vm"],
+                                          cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
         #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
         #expect(try Shell.run(["pgrep", "-f", "qemu-system"]).status == 1, "qemu outlived mkosi vm")
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
         #expect(!temps.contains { $0.hasPrefix("mkosi-vm-") }, "vm left temporary files")
 
-        let (nspawned, boot) = try runUntil([mkosi, "boot"], cwd: p.dir, marker: "login:", timeout: 120)
+        let (nspawned, boot) = try runUntil([mkosi, tools, "--machine=mkosi-disk-test", "boot"], cwd: p.dir, marker: "login:",
+                                            timeout: 120)
         #expect(nspawned, "no login prompt from nspawn: \(boot.suffix(3000))")
         #expect(try Shell.run(["pgrep", "-f", "systemd-nspawn.*mkosi-disk-test"]).status == 1, "nspawn outlived mkosi boot")
+        #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(p.dir))
     }
 
     /// mkosi.repart/ definitions: a verity-protected root, and a root encrypted with Passphrase=.

@@ -68,30 +68,6 @@ struct BuildIntegrationTests {
         #expect(again.status == 0 && again.stderr.contains("exists already"))
     }
 
-    /// The example project: a build script compiles a program with gcc from BuildPackages=.
-    @Test func exampleProjectBuildsWithItsBuildScript() throws {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let example = root.appendingPathComponent("examples/hello").path
-        let p = try Project([:])
-        _ = try Shell.run(["cp", "-a", example + "/.", p.dir])
-        _ = try Shell.run(["rm", "-rf", p.dir + "/hello"])
-        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
-        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
-        let image = p.dir + "/hello"
-        #expect(FileManager.default.isExecutableFile(atPath: image + "/usr/bin/hello"))
-        #expect(!FileManager.default.fileExists(atPath: image + "/usr/bin/gcc"))
-        #expect(!FileManager.default.fileExists(atPath: image + "/usr/lib/gcc"))
-        #expect(try String(contentsOfFile: image + "/etc/motd", encoding: .utf8) == "Welcome to the hello image.\n")
-        #expect(FileManager.default.fileExists(atPath: image + "/etc/hello-build-date"))
-        #expect(try String(contentsOfFile: image + "/etc/hostname", encoding: .utf8) == "hello\n")
-        let shadow = try String(contentsOfFile: image + "/etc/shadow", encoding: .utf8)
-        #expect(shadow.hasPrefix("root:$6$"), "root password not set: \(shadow.prefix(80))")
-        let run = try Shell.run([mkosi, "shell", "--", "hello"], cwd: p.dir)
-        #expect(run.status == 0 && run.stdout.contains("Hello from an image built by mkosi (Swift)!"), "\(run.stderr.suffix(1000))")
-        #expect(p.leftovers().isEmpty)
-    }
-
     /// A second `-i` build reuses the cached image and is faster; another package list does not.
     @Test func incrementalBuildsReuseTheCache() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheDirectory=cache\n",
