@@ -19,9 +19,9 @@ struct Partition {
 /// (512M, vfat, `/boot` and `/efi` copied in; only for bootable images) and a root partition
 /// (the distribution's file system, minimized, the whole root copied in).
 ///
-/// It runs twice, as upstream does: first with the ESP deferred, so that the verity root hash
-/// of the root partition is known when the UKI (whose command line carries it) is made; then
-/// again to fill the ESP.
+/// When the UKI's command line needs the partitions (a verity root hash, `root=PARTUUID`), it
+/// runs twice, as upstream does: first with the ESP deferred, then, once the UKI is made, again
+/// to fill the ESP. Otherwise the UKI is made first and repart runs once.
 public enum Disk {
     static func imagePath(_ context: BuildContext) -> String {
         Path.join(context.staging, context.config.outputWithFormat)
@@ -57,18 +57,34 @@ public enum Disk {
         return [dir]
     }
 
-    /// Runs systemd-repart over the staged image: `first` creates it with the ESP and XBOOTLDR
-    /// partitions deferred, the second pass fills them. Returns the partitions.
+    /// Whether the UKI needs to know the partitions first: a verity root hash or
+    /// `root=PARTUUID` go into its command line.
+    static func uki(dependsOn definitions: [String], _ config: Config) -> Bool {
+        if config["kernel_command_line"].strings.contains(where: { $0 == "root=PARTUUID" || $0 == "mount.usr=PARTUUID" }) {
+            return true
+        }
+        for dir in definitions {
+            for name in (try? FS.listDirectory(dir)) ?? [] where name.hasSuffix(".conf") {
+                let text = (try? FS.readText(Path.join(dir, name))) ?? ""
+                if text.split(separator: "\n").contains(where: { $0.hasPrefix("Verity=") && !$0.hasSuffix("=off") }) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Runs systemd-repart over the staged image. `first` creates the image, with the ESP and
+    /// XBOOTLDR partitions deferred when `deferESP`; a second pass fills them. Returns the
+    /// partitions.
     @discardableResult
-    static func make(_ context: BuildContext, definitions: [String], first: Bool) throws -> [Partition] {
+    static func make(_ context: BuildContext, definitions: [String], first: Bool, deferESP: Bool = true) throws -> [Partition] {
         let config = context.config
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot", "--offline=yes",
                     "--seed=\(config["seed"].string ?? "random")"]
         if first {
-            argv += ["--empty=create", "--size=\(config["output_size"].int.map(String.init) ?? "auto")",
-                     "--defer-partitions=esp,xbootldr"]
+            argv += ["--empty=create", "--size=\(config["output_size"].int.map(String.init) ?? "auto")"]
+            if deferESP { argv.append("--defer-partitions=esp,xbootldr") }
         } else {
             argv += ["--empty=refuse"]
         }

@@ -312,6 +312,24 @@ enum KernelModules {
         }
         let list = context.workspace + "/kernel-modules-\(version).list"
         try FS.writeAtomically(list, files.sorted().joined(separator: "\n") + "\n")
+
+        // With Incremental=, the archive is kept in the cache directory beside the image cache
+        // and reused while every file in it is unchanged (same size and modification time).
+        let cache = IncrementalCache(config: config, args: context.args)
+        var saved: (initrd: String, fingerprint: String, value: String)? = nil
+        if cache.enabled, let dir = config["cache_dir"].string, let key = cache.key {
+            let base = Path.join(dir, "\(key).kernel-modules-\(version)")
+            let value = files.sorted().map { rel -> String in
+                let st = FS.lstat(Path.join(context.root, rel))
+                return "\(rel) \(st?.size ?? -1) \(st?.mtimeNanoseconds ?? -1)"
+            }.joined(separator: "\n") + "\n"
+            saved = (base + ".initrd", base + ".list", value)
+            if (try? FS.readText(base + ".list")) == value, FS.exists(base + ".initrd") {
+                if link(base + ".initrd", output) != 0 { try HostCommand.run(["cp", "--reflink=auto", base + ".initrd", output]) }
+                Log.info("Reusing the kernel-modules initrd of \(version) (\(modules.count) modules)")
+                return output
+            }
+        }
         var s = context.toolsSandbox()
         s.bind(context.workspace, "/work/ws")
         s.workingDirectory = "/buildroot"
@@ -321,6 +339,13 @@ enum KernelModules {
                             + "| zstd -q -3 -T0 > \"$2\"", "sh", "/work/ws/\(Path.basename(list))", "/work/ws/\(Path.basename(output)).tmp"],
                         in: s)
         guard rename(output + ".tmp", output) == 0 else { throw FS.systemError("Cannot create \(output)") }
+        if let saved {
+            FS.removeTree(saved.fingerprint)
+            FS.removeTree(saved.initrd)
+            if link(output, saved.initrd) == 0 || (try? HostCommand.run(["cp", "--reflink=auto", output, saved.initrd])) != nil {
+                try FS.writeAtomically(saved.fingerprint, saved.value)
+            }
+        }
         return output
     }
 }

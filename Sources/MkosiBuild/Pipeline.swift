@@ -109,10 +109,15 @@ public enum Pipeline {
         if config.format == "disk" {
             let esp = bootable || config["bootable"].string == "enabled"
             let definitions = try Disk.definitions(context, esp: esp)
-            var partitions: [Partition] = []
-            try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
-            if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
-            try step("systemd-repart (ESP)") { try Disk.make(context, definitions: definitions, first: false) }
+            if bootable && !Disk.uki(dependsOn: definitions, config) {
+                try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
+                try step("systemd-repart") { try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
+            } else {
+                var partitions: [Partition] = []
+                try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
+                if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
+                try step("systemd-repart (ESP)") { try Disk.make(context, definitions: definitions, first: false) }
+            }
         } else if bootable {
             try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
         }

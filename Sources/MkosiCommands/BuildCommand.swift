@@ -41,7 +41,13 @@ enum BuildCommand {
         let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
         // Format=none images without build scripts have nothing to do (upstream skips them too).
         for image in loaded.images where image.format != "none" || !image["build_scripts"].strings.isEmpty {
+            if InitrdReuse.canReuse(image, args: args, cwd: loaded.cwd) {
+                Log.info("Reusing the default initrd \(image.outputWithCompression) (its configuration and cached packages are unchanged)")
+                continue
+            }
+            InitrdReuse.remember(image, args: args, built: false)
             try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
+            InitrdReuse.remember(image, args: args, built: true)
         }
         if main["history"].bool == true && History.wantsNew(args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
@@ -107,7 +113,10 @@ enum CleanCommand {
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
             if loaded.args.force > 0, let cacheDir = image["cache_dir"].string {
                 let key = image.expandKeySpecifiers(image["cache_key"].string ?? "&d~&r~&a~&I")
-                for suffix in [".cache", ".build.cache", ".manifest"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
+                for suffix in [".cache", ".build.cache", ".manifest", ".initrd.json"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
+                for name in (try? FS.listDirectory(cacheDir)) ?? [] where name.hasPrefix(key + ".kernel-modules-") {
+                    FS.removeTree(Path.join(cacheDir, name))
+                }
             }
             if loaded.args.force > 1 {
                 let key = "\(image.distribution.rawValue)~\(image.release)~\(image.architecture.rawValue)"

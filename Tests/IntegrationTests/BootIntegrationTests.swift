@@ -110,9 +110,13 @@ extension BuildIntegrationTests {
             #expect(shell.stdout.contains(expected), "\(expected) missing from: \(shell.stdout)")
         }
 
-        let (booted, text) = try runUntil([mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest", "vm"],
+        // A runtime tree shared through virtiofsd: the guest mounts it from the fstab.extra credential.
+        let (booted, text) = try runUntil([mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest",
+                                           "--runtime-tree=\(p.dir)/mkosi.extra:/root/src", "vm"],
                                           cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
         #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
+        #expect(text.contains("Mounted root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
+        #expect(try Shell.run(["pgrep", "-f", "virtiofsd"]).status == 1, "virtiofsd outlived mkosi vm")
         #expect(try Shell.run(["pgrep", "-f", "qemu-system"]).status == 1, "qemu outlived mkosi vm")
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
         #expect(!temps.contains { $0.hasPrefix("mkosi-vm-") }, "vm left temporary files")
