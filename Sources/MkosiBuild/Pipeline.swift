@@ -184,6 +184,17 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",
                              hint: "It is meant for system and configuration extensions, which come with disk images")
         }
+        // Boot features whose absence would produce a different image than asked for.
+        guard Boot.wantEFI(config) || config["bootable"].string == "enabled" else { return }
+        let refused: [(Bool, String)] = [
+            (config["bios_bootloader"].string == "grub", "BiosBootloader=grub"),
+            ((config["shim_bootloader"].string ?? "none") != "none", "ShimBootloader=\(config["shim_bootloader"].string ?? "")"),
+            (config["secure_boot"].bool == true, "SecureBoot=yes (signing boot loaders and UKIs)"),
+        ]
+        for (set, what) in refused where set {
+            throw MkosiError(.unsupported, "\(what) is not implemented yet in this mkosi",
+                             hint: "Bootable images with systemd-boot and unsigned UKIs work")
+        }
     }
 
     /// `/etc/machine-id`: `MachineId=`, or `uninitialized` so the first boot generates one.

@@ -43,8 +43,8 @@ import Testing
 
     @Test func verbsNotImplementedYetFailClearly() throws {
         let d = try Dir(["mkosi.conf": "[Content]\nPackages=a\n"])
-        let r = try run(["build"], in: d.path)
-        #expect(r.status == 1 && r.stderr.contains("not implemented yet"))
+        let r = try run(["ssh"], in: d.path)
+        #expect(r.status == 1 && r.stderr.contains("not implemented yet"), "\(r.stderr)")
     }
 
     @Test func configurationErrorsExitOneAndNameTheFile() throws {

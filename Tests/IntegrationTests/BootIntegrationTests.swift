@@ -115,7 +115,7 @@ extension BuildIntegrationTests {
                                            "--runtime-tree=\(p.dir)/mkosi.extra:/root/src", "vm"],
                                           cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
         #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
-        #expect(text.contains("Mounted root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
+        #expect(text.contains("Mounted sysroot-root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
         #expect(try Shell.run(["pgrep", "-f", "virtiofsd"]).status == 1, "virtiofsd outlived mkosi vm")
         #expect(try Shell.run(["pgrep", "-f", "qemu-system"]).status == 1, "qemu outlived mkosi vm")
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
