@@ -265,6 +265,57 @@ enum Boot {
         try context.run(argv, in: s)
     }
 
+    /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
+    /// and a UKI of the whole image, sized to its content plus 10 MiB (at least 36 MiB, or
+    /// 260 MiB with 4096-byte sectors), written to `output`.
+    static func buildESPImage(_ context: BuildContext, initrd: String, output: String) throws {
+        let config = context.config
+        let tree = context.workspace + "/esp"
+        FS.removeTree(tree)
+        let arch = (config.architecture.efiName ?? "x64")
+        guard let kernel = kernels(context).first else {
+            throw MkosiError(.failed, "Format=esp needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
+                             hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+        }
+        let ukiPath: String
+        if config["bootloader"].string == "uki" {
+            ukiPath = "EFI/BOOT/BOOT\(arch.uppercased()).EFI"
+        } else {
+            ukiPath = "EFI/Linux/\(ukiName(context, kernel: kernel, roothash: nil)).efi"
+            guard let efi = try efiBinaries(context) else {
+                throw MkosiError(.failed, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add systemd-boot-efi to Packages=")
+            }
+            let names = try FS.listDirectory(efi)
+            guard let boot = names.first(where: { $0 == "systemd-boot\(arch).efi.signed" }) ?? names.first(where: { $0 == "systemd-boot\(arch).efi" }) else {
+                throw MkosiError(.failed, "No systemd-boot\(arch).efi in \(efi)")
+            }
+            for target in ["EFI/systemd/systemd-boot\(arch).efi", "EFI/BOOT/BOOT\(arch.uppercased()).EFI"] {
+                try FS.makeDirectories(Path.dirname(Path.join(tree, target)))
+                try HostCommand.run(["cp", Path.join(efi, boot), Path.join(tree, target)])
+            }
+            try FS.makeDirectories(tree + "/loader/entries")
+            try FS.writeAtomically(tree + "/loader/loader.conf", "timeout 0\n")
+        }
+        try FS.makeDirectories(Path.dirname(Path.join(tree, ukiPath)))
+        try buildImageUKI(context, initrd: initrd, output: Path.join(tree, ukiPath))
+
+        let content = Int64(try HostCommand.capture(["du", "-sb", tree]).output.split(separator: "\t").first.flatMap { Int64($0) } ?? 0)
+        let minimum: Int64 = (config["sector_size"].int ?? 512) >= 4096 ? 260 << 20 : 36 << 20
+        let size = max(minimum, content + (10 << 20))
+        let definitions = context.workspace + "/esp-definitions"
+        try FS.makeDirectories(definitions)
+        try FS.writeAtomically(definitions + "/00-esp.conf",
+                               "[Partition]\nType=esp\nFormat=vfat\nCopyFiles=/\nSizeMinBytes=\(size)\nSizeMaxBytes=\(size)\n")
+        var s = context.bareToolsSandbox()
+        s.bind(tree, "/work/esp", readOnly: true)
+        s.bind(definitions, "/work/definitions", readOnly: true)
+        s.bind(Path.dirname(output), "/work/out")
+        var argv = ["systemd-repart", "--dry-run=no", "--no-pager", "--json=pretty", "--root=/work/esp", "--offline=yes",
+                    "--empty=create", "--size=auto", "--seed=\(config["seed"].string ?? "random")", "--definitions=/work/definitions"]
+        if let sectorSize = config["sector_size"].int { argv.append("--sector-size=\(sectorSize)") }
+        _ = try context.capture(argv + ["/work/out/\(Path.basename(output))"], in: s)
+    }
+
     /// `UnifiedKernelImageFormat=` (default `&e-&k`, plus `-&h` with a verity root hash).
     static func ukiName(_ context: BuildContext, kernel: Kernel, roothash: String?) -> String {
         let custom = context.config["unified_kernel_image_format"].string

@@ -30,12 +30,12 @@ enum Configure {
         try FS.writeAtomically(path, lines.joined(separator: "\n") + "\n")
     }
 
-    /// Initrds (`MakeInitrd=`, and `Format=cpio` or `uki` images that have no `/init`): `/init` starts
+    /// Initrds (`MakeInitrd=`, and `Format=cpio`, `uki` or `esp` images that have no `/init`): `/init` starts
     /// systemd, and with `MakeInitrd=` `/etc/initrd-release` marks the image as an initrd.
     static func initrd(_ context: BuildContext) throws {
         let root = context.root
         let makeInitrd = context.config["make_initrd"].bool == true
-        guard makeInitrd || context.config.format == "cpio" || context.config.format == "uki" else { return }
+        guard makeInitrd || ["cpio", "uki", "esp"].contains(context.config.format) else { return }
         if FS.lstat(Path.join(root, "init")) == nil, FS.lstat(Path.join(root, "usr/lib/systemd/systemd")) != nil {
             guard symlink("/usr/lib/systemd/systemd", Path.join(root, "init")) == 0 else { throw FS.systemError("Cannot create /init") }
         }

@@ -33,14 +33,18 @@ public enum Output {
             let cpio = Path.join(context.staging, config.outputWithFormat)
             try makeCpio(context, to: cpio)
             try compress(cpio, config: config, context: context)
-        case "uki":
+        case "uki", "esp":
             // The whole image is the initrd of the UKI (compressed per CompressOutput=).
             let cpio = context.workspace + "/image.cpio"
             try makeCpio(context, to: cpio)
-            let algorithm = config.compression
             try compress(cpio, config: config, context: context, directory: context.workspace)
-            let initrd = algorithm == "none" ? cpio : cpio + "." + config.compressionExtension
-            try Boot.buildImageUKI(context, initrd: initrd, output: Path.join(context.staging, config.outputWithFormat))
+            let initrd = config.compression == "none" ? cpio : cpio + "." + config.compressionExtension
+            let output = Path.join(context.staging, config.outputWithFormat)
+            if config.format == "uki" {
+                try Boot.buildImageUKI(context, initrd: initrd, output: output)
+            } else {
+                try Boot.buildESPImage(context, initrd: initrd, output: output)
+            }
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }

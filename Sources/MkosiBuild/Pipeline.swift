@@ -34,7 +34,7 @@ public enum Pipeline {
 
         defer { context.reportStepTimes() }
         // Fail before the packages are installed when the tools are too old.
-        if config.format == "disk" { try Tools.requireSystemd("systemd-repart", context) }
+        if config.format == "disk" || config.format == "esp" { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
         try step("sync scripts") { try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context) }
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
@@ -89,7 +89,8 @@ public enum Pipeline {
         try Configure.osRelease(context)
         try Configure.initrd(context)
         var bootable = false
-        if Boot.wantEFI(config) {
+        // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
+        if Boot.wantEFI(config) && config.format != "esp" {
             try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
         }
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
@@ -176,9 +177,9 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
                              hint: "Debian, Ubuntu and Kali images can be built")
         }
-        guard ["directory", "tar", "cpio", "disk", "uki", "none"].contains(config.format) else {
+        guard ["directory", "tar", "cpio", "disk", "uki", "esp", "none"].contains(config.format) else {
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
-                             hint: "Format=disk, uki, directory, tar and cpio work")
+                             hint: "Format=disk, uki, esp, directory, tar and cpio work")
         }
         if config["overlay"].bool == true {
             throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",

@@ -259,6 +259,11 @@ public struct Qemu {
             if secureBoot { argv += ["-global", "ICH9-LPC.disable_s3=1", "-global", "driver=cfi.pflash01,property=secure,value=on"] }
         }
 
+        if format == "uki" && !directKernel {
+            // OVMF starts the UKI handed over as the kernel like any EFI program.
+            s.bind(bootImage, "/work/uki.efi", readOnly: true)
+            argv += ["-kernel", "/work/uki.efi"]
+        }
         if format == "disk" || format == "esp" {
             s.bind(bootImage, "/work/image")
             argv += ["-blockdev", "driver=raw,node-name=mkosi,discard=unmap,file.driver=file,file.filename=/work/image,file.aio=threads",

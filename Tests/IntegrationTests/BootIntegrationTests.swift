@@ -182,3 +182,25 @@ extension BuildIntegrationTests {
                 "\(h.stderr.suffix(1500))")
     }
 }
+
+extension BuildIntegrationTests {
+    /// Format=uki (the whole image as the UKI's initrd) and Format=esp (an ESP-only disk with
+    /// systemd-boot and that UKI); the second build starts from the first one's cached packages.
+    @Test func ukiAndESPFormats() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=uki\n[Content]\nPackages=systemd linux-image-amd64\n"
+                                + "[Build]\nIncremental=yes\nCacheDirectory=cache\nToolsTree=\(Self.toolsTree)\n"])
+        try FileManager.default.createDirectory(atPath: p.dir + "/cache", withIntermediateDirectories: true)
+        let uki = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(uki.status == 0, "\(uki.stderr.suffix(3000))")
+        let efi = try FileHandle(forReadingFrom: URL(fileURLWithPath: p.dir + "/image.efi"))
+        let magic = try efi.read(upToCount: 2)
+        try efi.close()
+        #expect(magic == Data("MZ".utf8), "image.efi is not a PE file")
+
+        let esp = try Shell.run([mkosi, "-f", "-t", "esp", "build"], cwd: p.dir)
+        #expect(esp.status == 0, "\(esp.stderr.suffix(3000))")
+        #expect(esp.stderr.contains("Reusing the cached image"))
+        #expect(try Self.partitions(p.dir + "/image.raw").map(\.type) == [Self.espType])
+        #expect(p.leftovers().isEmpty)
+    }
+}
