@@ -266,8 +266,8 @@ enum Boot {
     }
 
     /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
-    /// and a UKI of the whole image, sized to its content plus 10 MiB (at least 36 MiB, or
-    /// 260 MiB with 4096-byte sectors), written to `output`.
+    /// and a UKI of the whole image, sized to its content plus 10 MiB (at least 260 MiB, or
+    /// 36 MiB with `SectorSize=512`), written to `output`.
     static func buildESPImage(_ context: BuildContext, initrd: String, output: String) throws {
         let config = context.config
         let tree = context.workspace + "/esp"
@@ -300,7 +300,9 @@ enum Boot {
         try buildImageUKI(context, initrd: initrd, output: Path.join(tree, ukiPath))
 
         let content = Int64(try HostCommand.capture(["du", "-sb", tree]).output.split(separator: "\t").first.flatMap { Int64($0) } ?? 0)
-        let minimum: Int64 = (config["sector_size"].int ?? 512) >= 4096 ? 260 << 20 : 36 << 20
+        // Fewer clusters and OVMF does not take the file system for FAT32 (repart formats the ESP
+        // with 4096-byte sectors unless SectorSize=512), as upstream found.
+        let minimum: Int64 = config["sector_size"].int == 512 ? 36 << 20 : 260 << 20
         let size = max(minimum, content + (10 << 20))
         let definitions = context.workspace + "/esp-definitions"
         try FS.makeDirectories(definitions)
