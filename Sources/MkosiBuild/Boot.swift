@@ -75,6 +75,11 @@ enum Boot {
         let extracted = context.workspace + "/efi-binaries"
         let dir = extracted + "/usr/lib/systemd/boot/efi"
         if FS.isDirectory(dir) { return dir }
+        // With Incremental=, the extracted binaries are kept beside the image cache; they are
+        // current as long as the cached image is (no metadata refresh happened since).
+        let cache = IncrementalCache(config: context.config, args: context.args)
+        let saved = cache.enabled ? context.config["cache_dir"].string.flatMap { d in cache.key.map { Path.join(d, "\($0).efi-binaries") } } : nil
+        if let saved, context.restoredFromCache, FS.isDirectory(saved) { return saved }
         Log.info("The image has no systemd-boot EFI binaries; using those of the systemd-boot-efi package")
         let debs = context.workspace + "/efi-debs"
         try FS.makeDirectories(debs)
@@ -88,7 +93,12 @@ enum Boot {
         x.bind(debs, "/work/debs", readOnly: true)
         x.bind(extracted, "/work/out")
         try context.run(["dpkg-deb", "-x", "/work/debs/\(deb)", "/work/out"], in: x)
-        return FS.isDirectory(dir) ? dir : nil
+        guard FS.isDirectory(dir) else { return nil }
+        if let saved {
+            FS.removeTree(saved)
+            _ = try? HostCommand.run(["cp", "-a", dir, saved])
+        }
+        return dir
     }
 
     /// `bootctl install` into the image's `/efi` (systemd-boot) and `/boot` (loader entries
@@ -209,13 +219,17 @@ enum Boot {
             s.bind(efi, "/work/efi", readOnly: true)
             var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
                         "--linux", "/buildroot/\(kernel.path)"]
+            // Host paths of the inputs, for the reuse check below.
+            var inputs = [Path.join(context.root, kernel.path), Path.join(efi, stubName)]
             for (i, initrd) in initrds.enumerated() {
                 s.bind(initrd, "/work/initrd\(i)", readOnly: true)
                 argv += ["--initrd", "/work/initrd\(i)"]
+                inputs.append(initrd)
             }
             if config["kernel_modules_initrd"].bool != false {
                 let modules = try KernelModules.initrd(context, version: kernel.version)
                 argv += ["--initrd", "/work/ws/\(Path.basename(modules))"]
+                inputs.append(modules)
             }
             argv += ["--efi-arch", config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stubName)"]
             let output: String
@@ -231,8 +245,14 @@ enum Boot {
                 try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
                 argv += ["--cmdline", "@/work/ws/cmdline"]
             }
-            Log.info("Building the UKI \(output)")
-            try context.run(argv, in: s)
+            let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
+            if try reuse?.restore(to: Path.join(context.root, output)) == true {
+                Log.info("Reusing the UKI \(output) (its inputs are unchanged)")
+            } else {
+                Log.info("Building the UKI \(output)")
+                try context.run(argv, in: s)
+                reuse?.save(from: Path.join(context.root, output))
+            }
             ukis.append(Path.join(context.root, output))
         }
         return ukis
@@ -366,5 +386,44 @@ enum Boot {
             let script = "for f; do cat \"$f\"; n=$(( (4 - $(stat -c %s \"$f\") % 4) % 4 )); head -c $n /dev/zero; done"
             try HostCommand.run(["sh", "-c", script + " > \"$0\"", base + ".initrd"] + parts)
         }
+    }
+}
+
+/// With `Incremental=`, a UKI is kept in the cache directory (`<key>.uki-<kernel>.efi`) with a
+/// fingerprint of what it was made from: the ukify command line, the command line and
+/// os-release contents, and the size and modification time of the kernel, the stub and every
+/// initrd. A later build whose fingerprint is the same copies it instead of running ukify.
+struct UKIReuse {
+    let cached: String
+    let fingerprintPath: String
+    let fingerprint: String
+
+    init?(_ context: BuildContext, kernel: String, argv: [String], inputs: [String]) {
+        let cache = IncrementalCache(config: context.config, args: context.args)
+        guard cache.enabled, let dir = context.config["cache_dir"].string, let key = cache.key else { return nil }
+        cached = Path.join(dir, "\(key).uki-\(kernel).efi")
+        fingerprintPath = Path.join(dir, "\(key).uki-\(kernel).inputs")
+        var lines = [argv.joined(separator: " ")]
+        lines.append((try? FS.readText(context.workspace + "/cmdline")) ?? "")
+        lines.append((try? FS.readText(Path.join(context.root, "usr/lib/os-release"))) ?? "")
+        for input in inputs {
+            let st = FS.stat(input)
+            // Base names: the workspace, and so the full paths, differ from build to build.
+            lines.append("\(Path.basename(input)) \(st?.size ?? -1) \(st?.mtimeNanoseconds ?? -1)")
+        }
+        fingerprint = lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Copies the cached UKI to `path` if it was made from the same inputs.
+    func restore(to path: String) throws -> Bool {
+        guard (try? FS.readText(fingerprintPath)) == fingerprint, FS.exists(cached) else { return false }
+        try HostCommand.run(["cp", "--reflink=auto", cached, path])
+        return true
+    }
+
+    func save(from path: String) {
+        FS.removeTree(fingerprintPath)
+        guard (try? HostCommand.run(["cp", "--reflink=auto", path, cached])) != nil else { return }
+        try? FS.writeAtomically(fingerprintPath, fingerprint)
     }
 }

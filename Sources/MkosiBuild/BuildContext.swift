@@ -35,6 +35,10 @@ public final class BuildContext {
     /// `$ARTIFACTDIR`: files scripts leave for later steps of this image.
     public var artifacts: String { workspace + "/artifacts" }
 
+    /// Whether the image started from a valid incremental cache (then the repository metadata
+    /// was not refreshed, so packages fetched for the cached image are still current).
+    public var restoredFromCache = false
+
     /// When this image's build started (seconds since the epoch).
     public let startTime = Int(time(nil))
 

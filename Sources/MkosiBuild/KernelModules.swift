@@ -319,9 +319,10 @@ enum KernelModules {
         var saved: (initrd: String, fingerprint: String, value: String)? = nil
         if cache.enabled, let dir = config["cache_dir"].string, let key = cache.key {
             let base = Path.join(dir, "\(key).kernel-modules-\(version)")
+            // Directories only by name: their times change with anything done inside them.
             let value = files.sorted().map { rel -> String in
-                let st = FS.lstat(Path.join(context.root, rel))
-                return "\(rel) \(st?.size ?? -1) \(st?.mtimeNanoseconds ?? -1)"
+                guard let st = FS.lstat(Path.join(context.root, rel)) else { return "\(rel) missing" }
+                return st.isDirectory ? rel : "\(rel) \(st.size) \(st.mtimeNanoseconds)"
             }.joined(separator: "\n") + "\n"
             saved = (base + ".initrd", base + ".list", value)
             if (try? FS.readText(base + ".list")) == value, FS.exists(base + ".initrd") {

@@ -48,6 +48,7 @@ public enum Pipeline {
         let cache = IncrementalCache(config: config, args: args)
         var restored = false
         try step("restore the cached image") { restored = try cache.restore(into: context) }
+        context.restoredFromCache = restored
         if !restored {
             try step("skeleton trees") { try TreeCopy.install(config["skeleton_trees"].trees, into: context) }
             if let apt {

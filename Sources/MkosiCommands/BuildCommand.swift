@@ -113,8 +113,8 @@ enum CleanCommand {
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
             if loaded.args.force > 0, let cacheDir = image["cache_dir"].string {
                 let key = image.expandKeySpecifiers(image["cache_key"].string ?? "&d~&r~&a~&I")
-                for suffix in [".cache", ".build.cache", ".manifest", ".initrd.json"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
-                for name in (try? FS.listDirectory(cacheDir)) ?? [] where name.hasPrefix(key + ".kernel-modules-") {
+                for suffix in [".cache", ".build.cache", ".manifest", ".initrd.json", ".efi-binaries"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
+                for name in (try? FS.listDirectory(cacheDir)) ?? [] where name.hasPrefix(key + ".kernel-modules-") || name.hasPrefix(key + ".uki-") {
                     FS.removeTree(Path.join(cacheDir, name))
                 }
             }
