@@ -4,6 +4,7 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiSandbox
 
 /// `mkosi build`: builds every image in order (subimages, then the main image). An existing
 /// output is kept unless `-f` is given.
@@ -128,8 +129,10 @@ enum CleanCommand {
     }
 }
 
-/// `mkosi box -- COMMAND`: runs a command with mkosi's tools (the host's, until tools trees
-/// exist) and `MKOSI_IN_BOX=1` in its environment.
+/// `mkosi box -- COMMAND`: runs a command with mkosi's tools and `MKOSI_IN_BOX=1` in its
+/// environment: with a tools tree, inside the sandbox with the tree's `/usr` while the rest of
+/// the host's file system (home directories, /var, /tmp, /run, /dev, the current directory)
+/// stays reachable; without one, directly on the host.
 enum BoxCommand {
     static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
         guard !loaded.args.cmdline.isEmpty else {
@@ -139,6 +142,19 @@ enum BoxCommand {
         env["MKOSI_IN_BOX"] = "1"
         if let d = HostDistribution.current.distribution { env["MKOSI_HOST_DISTRIBUTION"] = d.rawValue }
         if let r = HostDistribution.current.release { env["MKOSI_HOST_RELEASE"] = r }
-        return try HostCommand.run(loaded.args.cmdline, environment: env, check: false)
+        guard let tree = loaded.main?.toolsTree else {
+            return try HostCommand.run(loaded.args.cmdline, environment: env, check: false)
+        }
+        if let tools = loaded.tools { try ToolsTree.requireCurrent(tools, args: loaded.args, cwd: loaded.cwd) }
+        env["MKOSI_DEFAULT_TOOLS_TREE_PATH"] = tree
+        var s = Sandbox.withTools(tree: tree, userNamespace: getuid() != 0)
+        for dir in ["/home", "/root", "/srv", "/mnt", "/media", "/opt", "/var", "/tmp", "/run", "/dev"] {
+            s.bind(dir, readOnly: false, optional: true)
+        }
+        s.bind(loaded.cwd, optional: true)
+        s.workingDirectory = loaded.cwd
+        let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
+        return try HostCommand.run(s.argv(for: loaded.args.cmdline, helper: helper), environment: env,
+                                   display: loaded.args.cmdline, check: false)
     }
 }
