@@ -111,8 +111,9 @@ public enum Disk {
             output = try context.capture(argv, in: s)
         } catch var e as MkosiError {
             if e.hint == nil {
-                e.hint = "Check the partition definitions in \(definitions.joined(separator: ", "))"
-                    + (config["output_size"].int != nil ? " and whether OutputSize= leaves room for them" : "")
+                let configured = config["repart_dirs"].strings
+                let which = configured.isEmpty ? "the default partition layout" : "the partition definitions in \(configured.joined(separator: ", "))"
+                e.hint = config["output_size"].int != nil ? "Check whether OutputSize= leaves room for \(which)" : "Check \(which)"
             }
             throw e
         }

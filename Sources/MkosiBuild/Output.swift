@@ -172,7 +172,7 @@ public enum Output {
     public static func remove(_ config: Config, cwd: String) {
         let out = config.outputDirectoryOrDefault(cwd: cwd)
         let sideArtifacts = [".SHA256SUMS", ".SHA256SUMS.gpg", ".manifest", ".changelog", ".osrelease", ".nspawn", ".tar",
-                             ".tar.\(config.compressionExtension)"].map { config.output + $0 }
+                             ".tar.\(config.compressionExtension)", ".efi", ".vmlinuz", ".initrd"].map { config.output + $0 }
         for name in Set([config.output, config.outputWithFormat, config.outputWithCompression] + sideArtifacts) {
             FS.removeTree(Path.join(out, name))
         }

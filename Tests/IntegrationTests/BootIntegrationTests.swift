@@ -156,8 +156,9 @@ extension BuildIntegrationTests {
         #expect(parts.map(\.type) == [Self.rootType] && parts.first?.luks == true, "\(parts)")
     }
 
-    /// Errors of bootable images: a definition repart rejects, Bootable=yes without a kernel,
-    /// no UEFI firmware for `vm`, and systemd-repart too old without a tools tree.
+    /// Errors of bootable images: a definition repart rejects, a too small OutputSize=,
+    /// Bootable=yes without a kernel, no UEFI firmware for `vm`, and systemd-repart too old
+    /// without a tools tree.
     @Test func bootErrorsAreClear() throws {
         let bad = try Project([
             "mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=no\n" + withTools,
@@ -168,6 +169,12 @@ extension BuildIntegrationTests {
         #expect(r.stderr.contains("systemd-repart") && r.stderr.contains("failed with exit status"), "\(r.stderr.suffix(1500))")
         #expect(r.stderr.contains("10-root.conf") || r.stderr.contains("mkosi.repart"), "\(r.stderr.suffix(1500))")
         #expect(bad.leftovers().isEmpty && !FileManager.default.fileExists(atPath: bad.dir + "/image.raw"))
+
+        let tooSmall = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=disk\nOutputSize=50M\n[Content]\nBootable=no\n" + withTools])
+        let t = try Shell.run([mkosi, "build"], cwd: tooSmall.dir)
+        #expect(t.status == 1 && t.stderr.contains("Can't fit requested partitions") && t.stderr.contains("OutputSize="),
+                "\(t.stderr.suffix(1500))")
+        #expect(tooSmall.leftovers().isEmpty && !FileManager.default.fileExists(atPath: tooSmall.dir + "/image.raw"))
 
         let noKernel = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=disk\n[Content]\nBootable=yes\n" + withTools])
         let k = try Shell.run([mkosi, "build"], cwd: noKernel.dir)
