@@ -27,7 +27,7 @@ enum ShellCommand {
             throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format))")
         }
         guard getuid() == 0 else {
-            throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root for directory images",
+            throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root (systemd-nspawn)",
                              hint: "Run it with sudo or as root")
         }
 
