@@ -77,8 +77,7 @@ enum Boot {
         if FS.isDirectory(dir) { return dir }
         // With Incremental=, the extracted binaries are kept beside the image cache; they are
         // current as long as the cached image is (no metadata refresh happened since).
-        let cache = IncrementalCache(config: context.config, args: context.args)
-        let saved = cache.enabled ? context.config["cache_dir"].string.flatMap { d in cache.key.map { Path.join(d, "\($0).efi-binaries") } } : nil
+        let saved = IncrementalCache(config: context.config, args: context.args).sidePath(".efi-binaries")
         if let saved, context.restoredFromCache, FS.isDirectory(saved) { return saved }
         Log.info("The image has no systemd-boot EFI binaries; using those of the systemd-boot-efi package")
         let debs = context.workspace + "/efi-debs"
@@ -400,9 +399,11 @@ struct UKIReuse {
 
     init?(_ context: BuildContext, kernel: String, argv: [String], inputs: [String]) {
         let cache = IncrementalCache(config: context.config, args: context.args)
-        guard cache.enabled, let dir = context.config["cache_dir"].string, let key = cache.key else { return nil }
-        cached = Path.join(dir, "\(key).uki-\(kernel).efi")
-        fingerprintPath = Path.join(dir, "\(key).uki-\(kernel).inputs")
+        guard let cached = cache.sidePath(".uki-\(kernel).efi"), let fingerprintPath = cache.sidePath(".uki-\(kernel).inputs") else {
+            return nil
+        }
+        self.cached = cached
+        self.fingerprintPath = fingerprintPath
         var lines = [argv.joined(separator: " ")]
         lines.append((try? FS.readText(context.workspace + "/cmdline")) ?? "")
         lines.append((try? FS.readText(Path.join(context.root, "usr/lib/os-release"))) ?? "")

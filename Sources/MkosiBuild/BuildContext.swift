@@ -50,8 +50,7 @@ public final class BuildContext {
         unprivileged = getuid() != 0
         helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
-        let key = "\(config.distribution.rawValue)~\(config.release)~\(config.architecture.rawValue)"
-        packageCache = config["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
+        packageCache = BuildContext.packageCacheDirectory(config)
 
         let base = config["workspace_dir"].string ?? UserDirectories.defaultWorkspace()
         try FS.makeDirectories(base)
@@ -95,6 +94,13 @@ public final class BuildContext {
         for (name, time) in stepTimes where time >= 0.005 {
             Log.info("  \(seconds(time)) s  \(name)")
         }
+    }
+
+    /// `PackageCacheDirectory=`, else `mkosi/<distribution>~<release>~<architecture>` in the
+    /// user's cache directory.
+    public static func packageCacheDirectory(_ config: Config) -> String {
+        let key = "\(config.distribution.rawValue)~\(config.release)~\(config.architecture.rawValue)"
+        return config["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
     }
 
     /// Removes the workspace.

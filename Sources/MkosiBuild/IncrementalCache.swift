@@ -64,6 +64,21 @@ public struct IncrementalCache {
             && (config["build_scripts"].strings.isEmpty || FS.isDirectory(p.build))
     }
 
+    /// A file kept beside the cache (`<CacheDirectory>/<key><suffix>`, e.g. a reused UKI), when
+    /// caching is on.
+    func sidePath(_ suffix: String) -> String? {
+        guard enabled, let dir = config["cache_dir"].string, let key else { return nil }
+        return Path.join(dir, key + suffix)
+    }
+
+    /// `clean -f`: removes the cache and everything kept beside it, whether caching is on or not.
+    public func removeAll() {
+        guard let dir = config["cache_dir"].string, let key else { return }
+        for name in (try? FS.listDirectory(dir)) ?? [] where name.hasPrefix(key + ".") {
+            FS.removeTree(Path.join(dir, name))
+        }
+    }
+
     /// Removes the saved cache.
     func drop() {
         guard enabled, let p = paths else { return }

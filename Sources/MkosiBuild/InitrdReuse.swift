@@ -9,11 +9,8 @@ import MkosiCore
 /// `-ff` rebuilds it.
 public enum InitrdReuse {
     static func record(_ config: Config, args: Args) -> String? {
-        let cache = IncrementalCache(config: config, args: args)
-        guard config.image == "default-initrd", cache.enabled, let dir = config["cache_dir"].string, let key = cache.key else {
-            return nil
-        }
-        return Path.join(dir, key + ".initrd.json")
+        guard config.image == "default-initrd" else { return nil }
+        return IncrementalCache(config: config, args: args).sidePath(".initrd.json")
     }
 
     static func fingerprint(_ config: Config) -> String {

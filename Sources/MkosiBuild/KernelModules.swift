@@ -315,10 +315,8 @@ enum KernelModules {
 
         // With Incremental=, the archive is kept in the cache directory beside the image cache
         // and reused while every file in it is unchanged (same size and modification time).
-        let cache = IncrementalCache(config: config, args: context.args)
         var saved: (initrd: String, fingerprint: String, value: String)? = nil
-        if cache.enabled, let dir = config["cache_dir"].string, let key = cache.key {
-            let base = Path.join(dir, "\(key).kernel-modules-\(version)")
+        if let base = IncrementalCache(config: config, args: context.args).sidePath(".kernel-modules-\(version)") {
             // Directories only by name: their times change with anything done inside them.
             let value = files.sorted().map { rel -> String in
                 guard let st = FS.lstat(Path.join(context.root, rel)) else { return "\(rel) missing" }

@@ -112,17 +112,9 @@ enum CleanCommand {
         for image in loaded.images {
             Output.remove(image, cwd: loaded.cwd)
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
-            if loaded.args.force > 0, let cacheDir = image["cache_dir"].string {
-                let key = image.expandKeySpecifiers(image["cache_key"].string ?? "&d~&r~&a~&I")
-                for suffix in [".cache", ".build.cache", ".manifest", ".initrd.json", ".efi-binaries"] { FS.removeTree(Path.join(cacheDir, key + suffix)) }
-                for name in (try? FS.listDirectory(cacheDir)) ?? [] where name.hasPrefix(key + ".kernel-modules-") || name.hasPrefix(key + ".uki-") {
-                    FS.removeTree(Path.join(cacheDir, name))
-                }
-            }
+            if loaded.args.force > 0 { IncrementalCache(config: image, args: loaded.args).removeAll() }
             if loaded.args.force > 1 {
-                let key = "\(image.distribution.rawValue)~\(image.release)~\(image.architecture.rawValue)"
-                let pkgcache = image["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
-                FS.removeTree(Path.join(pkgcache, "lib/apt/lists"))
+                FS.removeTree(Path.join(BuildContext.packageCacheDirectory(image), "lib/apt/lists"))
             }
         }
         FS.removeTree(History.directory(for: loaded.args, cwd: loaded.cwd))
