@@ -52,11 +52,8 @@ public final class BuildContext {
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)
 
-        let base = config["workspace_dir"].string ?? UserDirectories.defaultWorkspace()
-        try FS.makeDirectories(base)
-        var template = Array("\(base)/mkosi-workspace-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a workspace in \(base)") }
-        workspace = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        workspace = try FS.makeTemporaryDirectory(in: config["workspace_dir"].string ?? UserDirectories.defaultWorkspace(),
+                                                  prefix: "mkosi-workspace")
         do {
             for dir in [root, staging, sandboxEtc, artifacts] { try FS.makeDirectories(dir) }
             chmod(root, 0o755)

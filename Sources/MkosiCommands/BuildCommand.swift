@@ -97,11 +97,7 @@ enum BuildCommand {
 
 /// A fresh directory below the workspace directory, for the duration of one build.
 func temporaryDirectory(for config: Config, prefix: String) throws -> String {
-    let base = config["workspace_dir"].string ?? UserDirectories.defaultWorkspace()
-    try FS.makeDirectories(base)
-    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
-    guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a directory in \(base)") }
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    try FS.makeTemporaryDirectory(in: config["workspace_dir"].string ?? UserDirectories.defaultWorkspace(), prefix: prefix)
 }
 
 /// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the

@@ -155,6 +155,15 @@ public enum FS {
     }
 
     /// A `MkosiError` for the current errno.
+    /// Creates a new directory `<base>/<prefix>-XXXXXX` (mode 0700; `base` is created first)
+    /// and returns its path.
+    public static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
+        try makeDirectories(base)
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw systemError("Cannot create a directory in \(base)") }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Bytes available to unprivileged users on the file system holding `path` (nil if it
     /// cannot be determined).
     public static func availableBytes(_ path: String) -> UInt64? {

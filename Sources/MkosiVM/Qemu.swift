@@ -177,7 +177,7 @@ public struct Qemu {
             throw MkosiError(.unsupported, "Cannot boot a compressed disk image (CompressOutput=\(config.compression))",
                              hint: "Build it with CompressOutput=none")
         }
-        let temp = try makeTemporaryDirectory()
+        let temp = try FS.makeTemporaryDirectory(in: Env.get("TMPDIR") ?? "/var/tmp", prefix: "mkosi-vm")
         var background: [HostCommand.Background] = []
         var ephemeralCopy: String? = nil
         defer {
@@ -367,10 +367,4 @@ public struct Qemu {
         throw MkosiError(.failed, "\(image) has no root partition to boot directly", hint: "Add root= to KernelCommandLineExtra=")
     }
 
-    func makeTemporaryDirectory() throws -> String {
-        let base = Env.get("TMPDIR") ?? "/var/tmp"
-        var template = Array("\(base)/mkosi-vm-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw FS.systemError("Cannot create a directory in \(base)") }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
