@@ -18,7 +18,7 @@ let package = Package(
         // The build pipeline: package managers, steps, outputs.
         .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
         // Booting images in virtual machines (qemu, OVMF, virtiofsd).
-        .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
+        .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiBuild"]),
         // One file per verb.
         .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild", "MkosiVM", "MkosiSandbox"]),
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),

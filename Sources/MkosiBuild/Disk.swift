@@ -6,12 +6,12 @@ import MkosiCore
 import MkosiSandbox
 
 /// A partition of a disk image, as `systemd-repart --json` describes it.
-struct Partition {
-    let type: String
-    let uuid: String
-    let number: Int
-    let roothash: String?
-    let splitPath: String?
+public struct Partition: Sendable {
+    public let type: String
+    public let uuid: String
+    public let number: Int
+    public let roothash: String?
+    public let splitPath: String?
 }
 
 /// `Format=disk`: a GPT disk image made by `systemd-repart --offline=yes` from the image root,
@@ -120,7 +120,8 @@ public enum Disk {
         return try parse(output)
     }
 
-    static func parse(_ output: String) throws -> [Partition] {
+    /// The partitions in the output of `systemd-repart --json`.
+    public static func parse(_ output: String) throws -> [Partition] {
         guard case .array(let items) = try JSON.parse(output) else {
             throw MkosiError(.failed, "systemd-repart printed no partition table")
         }
@@ -140,7 +141,7 @@ public enum Disk {
 
     /// `roothash=` or `usrhash=` for the kernel command line, from the first verity-protected
     /// root or /usr partition.
-    static func verityArgument(_ partitions: [Partition]) -> String? {
+    public static func verityArgument(_ partitions: [Partition]) -> String? {
         if let p = partitions.first(where: { $0.type.hasPrefix("root") && $0.roothash != nil }) { return "roothash=\(p.roothash!)" }
         if let p = partitions.first(where: { $0.type.hasPrefix("usr") && $0.roothash != nil }) { return "usrhash=\(p.roothash!)" }
         return nil

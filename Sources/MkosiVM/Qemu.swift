@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MkosiBuild
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
@@ -353,16 +354,10 @@ public struct Qemu {
         s.bind(image, "/work/image", readOnly: true)
         let out = try HostCommand.capture(s.argv(for: ["systemd-repart", "--json=short", "--definitions=/work/vm", "/work/image"],
                                                  helper: helper), display: ["systemd-repart", "--json=short", image]).output
-        guard case .array(let parts) = try JSON.parse(out) else { throw MkosiError(.failed, "Cannot read the partitions of \(image)") }
-        func str(_ p: JSON, _ k: String) -> String? { if case .string(let v)? = p[k] { return v } else { return nil } }
-        for p in parts {
-            if let h = str(p, "roothash"), h != "TBD", str(p, "type")?.hasPrefix("root") == true { return "roothash=\(h)" }
-        }
-        for p in parts {
-            if let h = str(p, "roothash"), h != "TBD", str(p, "type")?.hasPrefix("usr") == true { return "usrhash=\(h)" }
-        }
-        if let p = parts.first(where: { str($0, "type")?.hasPrefix("root") == true }), let uuid = str(p, "uuid") {
-            return "root=PARTUUID=\(uuid)"
+        let partitions = try Disk.parse(out)
+        if let verity = Disk.verityArgument(partitions) { return verity }
+        if let root = partitions.first(where: { $0.type.hasPrefix("root") }), !root.uuid.isEmpty {
+            return "root=PARTUUID=\(root.uuid)"
         }
         throw MkosiError(.failed, "\(image) has no root partition to boot directly", hint: "Add root= to KernelCommandLineExtra=")
     }
