@@ -147,8 +147,14 @@ enum KernelModules {
         return result
     }
 
-    /// Whether glob `pattern` (fnmatch, `*` crossing `/`) matches `text`.
-    static func fnmatches(_ text: String, _ pattern: String) -> Bool { fnmatch(pattern, text, 0) == 0 }
+    /// The `re:` entries of a list as compiled regular expressions.
+    static func regexes(_ list: [String], _ settings: String) throws -> [Regex<AnyRegexOutput>] {
+        try list.filter { $0.hasPrefix("re:") }.map { entry in
+            do { return try Regex(String(entry.dropFirst(3))) } catch {
+                throw MkosiError.config("Invalid regular expression '\(entry.dropFirst(3))' in a \(settings) setting")
+            }
+        }
+    }
 
     /// Upstream's glob rules for modules: the last matching glob decides; `-` excludes.
     static func globsMatch(_ module: String, _ globs: [String]) -> Bool? {
@@ -166,9 +172,9 @@ enum KernelModules {
             }
             glob = normalizeGlob(glob)
             if glob.hasSuffix("/") { glob += "*" }
-            let matched = (glob.hasPrefix("/") && (fnmatches("/" + name, "/kernel" + glob) || fnmatches("/" + name, glob)))
-                || (glob.contains("/") && fnmatches("/" + name, "*/" + glob))
-                || fnmatches(Path.basename(name), glob)
+            let matched = (glob.hasPrefix("/") && (Glob.fnmatch("/kernel" + glob, "/" + name) || Glob.fnmatch(glob, "/" + name)))
+                || (glob.contains("/") && Glob.fnmatch("*/" + glob, "/" + name))
+                || Glob.fnmatch(glob, Path.basename(name))
             if matched { return !negated }
         }
         return nil
@@ -194,14 +200,7 @@ enum KernelModules {
                 expanded += loaded.split(separator: "\n").compactMap { $0.split(separator: " ").first.map { String($0).replacingOccurrences(of: "_", with: "-") } }
             } else { expanded.append(entry) }
         }
-        func regexes(_ list: [String]) throws -> [Regex<AnyRegexOutput>] {
-            try list.filter { $0.hasPrefix("re:") }.map { entry in
-                do { return try Regex(String(entry.dropFirst(3))) } catch {
-                    throw MkosiError.config("Invalid regular expression '\(entry.dropFirst(3))' in a KernelModules*= setting")
-                }
-            }
-        }
-        let includeRegexes = try regexes(expanded), excludeRegexes = try regexes(exclude)
+        let includeRegexes = try regexes(expanded, "KernelModules*="), excludeRegexes = try regexes(exclude, "KernelModules*=")
         let globs = expanded.filter { !$0.hasPrefix("re:") }
         func legacy(_ path: String) -> String {
             guard let slash = path.firstIndex(of: "/") else { return path }
@@ -255,8 +254,7 @@ enum KernelModules {
         let negated = include.filter { $0.hasPrefix("-") }
         guard !exclude.isEmpty || !negated.isEmpty else { return }
         let firmware = Path.join(context.root, "usr/lib/firmware")
-        let excludeRegexes = try exclude.filter { $0.hasPrefix("re:") }.map { try Regex(String($0.dropFirst(3))) }
-        let includeRegexes = try include.filter { $0.hasPrefix("re:") }.map { try Regex(String($0.dropFirst(3))) }
+        let excludeRegexes = try regexes(exclude, "Firmware*="), includeRegexes = try regexes(include, "Firmware*=")
         let globs = include.filter { !$0.hasPrefix("re:") }
         var removed = 0
         func walk(_ rel: String) {
@@ -270,7 +268,7 @@ enum KernelModules {
                 var globDecision: Bool? = nil
                 for raw in globs.reversed() {
                     let neg = raw.hasPrefix("-"), glob = neg ? String(raw.dropFirst()) : raw
-                    if fnmatches(child, glob) || fnmatches(Path.basename(child), glob) {
+                    if Glob.fnmatch(glob, child) || Glob.fnmatch(glob, Path.basename(child)) {
                         globDecision = !neg
                         break
                     }
