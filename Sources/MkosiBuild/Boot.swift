@@ -197,8 +197,7 @@ enum Boot {
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
         guard (config["unified_kernel_images"].string ?? "auto") != "none" else { return [] }
-        guard let efi = try efiBinaries(context),
-              let stubName = try FS.listDirectory(efi).first(where: { $0.hasPrefix("linux") && $0.hasSuffix(".efi.stub") }) else {
+        guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
             if config["bootable"].string == "enabled" {
                 throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
                                  hint: "Add systemd-boot-efi to Packages=")
@@ -216,21 +215,19 @@ enum Boot {
             var s = context.toolsSandbox()
             s.bind(context.workspace, "/work/ws")
             s.bind(efi, "/work/efi", readOnly: true)
-            var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
-                        "--linux", "/buildroot/\(kernel.path)"]
             // Host paths of the inputs, for the reuse check below.
             var inputs = [Path.join(context.root, kernel.path), Path.join(efi, stubName)]
+            var initrdArguments: [String] = []
             for (i, initrd) in initrds.enumerated() {
                 s.bind(initrd, "/work/initrd\(i)", readOnly: true)
-                argv += ["--initrd", "/work/initrd\(i)"]
+                initrdArguments.append("/work/initrd\(i)")
                 inputs.append(initrd)
             }
             if config["kernel_modules_initrd"].bool != false {
                 let modules = try KernelModules.initrd(context, version: kernel.version)
-                argv += ["--initrd", "/work/ws/\(Path.basename(modules))"]
+                initrdArguments.append("/work/ws/\(Path.basename(modules))")
                 inputs.append(modules)
             }
-            argv += ["--efi-arch", config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stubName)"]
             let output: String
             if config["bootloader"].string == "uki" {
                 guard n == 0 else { break }
@@ -239,11 +236,8 @@ enum Boot {
                 output = "boot/EFI/Linux/\(ukiName(context, kernel: kernel, roothash: roothash)).efi"
             }
             try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
-            argv += ["--output", "/buildroot/\(output)"]
-            if let cmdline = commandLine(context, partitions: partitions) {
-                try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
-                argv += ["--cmdline", "@/work/ws/cmdline"]
-            }
+            let argv = try ukifyCommand(context, kernel: kernel, stub: stubName, initrds: initrdArguments,
+                                        output: "/buildroot/\(output)", partitions: partitions)
             let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
             if try reuse?.restore(to: Path.join(context.root, output)) == true {
                 Log.info("Reusing the UKI \(output) (its inputs are unchanged)")
@@ -264,8 +258,7 @@ enum Boot {
             throw MkosiError(.failed, "Format=uki needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
                              hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
         }
-        guard let efi = try efiBinaries(context),
-              let stub = try FS.listDirectory(efi).first(where: { $0.hasPrefix("linux") && $0.hasSuffix(".efi.stub") }) else {
+        guard let efi = try efiBinaries(context), let stub = stub(in: efi) else {
             throw MkosiError(.failed, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add systemd-boot-efi to Packages=")
         }
         try Tools.requireSystemd("ukify", context)
@@ -273,15 +266,31 @@ enum Boot {
         s.bind(context.workspace, "/work/ws")
         s.bind(efi, "/work/efi", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
+        let argv = try ukifyCommand(context, kernel: kernel, stub: stub, initrds: ["/work/ws/\(Path.basename(initrd))"],
+                                    output: "/work/out/\(Path.basename(output))", partitions: [])
+        try context.run(argv, in: s)
+    }
+
+    /// The UKI stub (`linux<arch>.efi.stub`) among the EFI binaries in `efi`.
+    static func stub(in efi: String) -> String? {
+        ((try? FS.listDirectory(efi)) ?? []).first { $0.hasPrefix("linux") && $0.hasSuffix(".efi.stub") }
+    }
+
+    /// The `ukify build` command for `kernel` with `initrds` (paths in the sandbox) writing
+    /// `output`; the command line (`commandLine`) goes to a file in the workspace. The sandbox
+    /// must have the image at /buildroot, the workspace at /work/ws and the EFI binaries at
+    /// /work/efi.
+    static func ukifyCommand(_ context: BuildContext, kernel: Kernel, stub: String, initrds: [String], output: String,
+                             partitions: [Partition]) throws -> [String] {
         var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
-                    "--linux", "/buildroot/\(kernel.path)", "--initrd", "/work/ws/\(Path.basename(initrd))",
-                    "--efi-arch", context.config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stub)",
-                    "--output", "/work/out/\(Path.basename(output))"]
-        if let cmdline = commandLine(context, partitions: []) {
+                    "--linux", "/buildroot/\(kernel.path)"]
+        for initrd in initrds { argv += ["--initrd", initrd] }
+        argv += ["--efi-arch", context.config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stub)", "--output", output]
+        if let cmdline = commandLine(context, partitions: partitions) {
             try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
             argv += ["--cmdline", "@/work/ws/cmdline"]
         }
-        try context.run(argv, in: s)
+        return argv
     }
 
     /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
