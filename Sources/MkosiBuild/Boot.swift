@@ -94,8 +94,11 @@ enum Boot {
         try context.run(["dpkg-deb", "-x", "/work/debs/\(deb)", "/work/out"], in: x)
         guard FS.isDirectory(dir) else { return nil }
         if let saved {
+            // Complete copies only: a half-written one would look valid to the next build.
             FS.removeTree(saved)
-            _ = try? HostCommand.run(["cp", "-a", dir, saved])
+            FS.removeTree(saved + ".new")
+            if (try? HostCommand.run(["cp", "-a", dir, saved + ".new"])) != nil { rename(saved + ".new", saved) }
+            FS.removeTree(saved + ".new")
         }
         return dir
     }

@@ -190,8 +190,8 @@ public struct Qemu {
         var bootImage = image
         if config["ephemeral"].bool == true && format != "cpio" {
             let copy = image + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            ephemeralCopy = copy  // removed by the defer above, also when the copy fails half-way
             try HostCommand.run(["cp", "--reflink=auto", "--sparse=always", image, copy])
-            ephemeralCopy = copy
             bootImage = copy
         }
         if let size = config["runtime_size"].int, format == "disk" {
