@@ -36,29 +36,29 @@ public struct Apt {
         case .kali: keyring = "/usr/share/keyrings/kali-archive-keyring.gpg"
         default: keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
         }
-        let trust = config["repository_key_check"].bool == false ? "Trusted: yes" : "Signed-By: \(keyring)"
-        if let local = config["local_mirror"].string {
+        let trust = !config[.repositoryKeyCheck] ? "Trusted: yes" : "Signed-By: \(keyring)"
+        if let local = config[.localMirror] {
             return "Types: deb\nURIs: \(local)\nSuites: \(config.release)\nComponents: main\nTrusted: yes\n"
         }
         let release = config.release
-        let components = (["main"] + config["repositories"].strings).joined(separator: " ")
+        let components = (["main"] + config[.repositories]).joined(separator: " ")
         var stanzas: [(String, [String])] = []
         switch config.distribution {
         case .ubuntu:
-            let mirror = config["mirror"].string
+            let mirror = config[.mirror]
                 ?? (config.architecture == .x86_64 || config.architecture == .x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com")
             stanzas = [(mirror, [release, "\(release)-updates", "\(release)-security"])]
         case .kali:
-            stanzas = [(config["mirror"].string ?? "http://http.kali.org/kali", [release])]
+            stanzas = [(config[.mirror] ?? "http://http.kali.org/kali", [release])]
         default:
             let rolling = ["unstable", "sid"].contains(release)
-            if let snapshot = config["snapshot"].string {
+            if let snapshot = config[.snapshot] {
                 // snapshot.debian.org: one archive state; there are no -updates suites there.
-                let mirror = config["mirror"].string ?? "https://snapshot.debian.org"
+                let mirror = config[.mirror] ?? "https://snapshot.debian.org"
                 stanzas = [(joinURL(mirror, "archive/debian/\(snapshot)"), [release])]
                 if !rolling { stanzas.append((joinURL(mirror, "archive/debian-security/\(snapshot)"), ["\(release)-security"])) }
             } else {
-                let mirror = config["mirror"].string ?? "http://deb.debian.org"
+                let mirror = config[.mirror] ?? "http://deb.debian.org"
                 stanzas = [(joinURL(mirror, "debian"), rolling ? [release] : [release, "\(release)-updates"])]
                 if !rolling { stanzas.append((joinURL(mirror, "debian-security"), ["\(release)-security"])) }
             }
@@ -75,12 +75,12 @@ public struct Apt {
     /// apt's configuration: everything is passed through one file so apt parses it first.
     func aptConf() -> String {
         var dpkgOptions = ["--root=/buildroot", "--force-unsafe-io", "--force-architecture", "--force-depends", "--no-debsig"]
-        if config["with_docs"].bool == false {
+        if !config[.withDocs] {
             dpkgOptions += ["--path-exclude=/usr/share/doc/*", "--path-include=/usr/share/doc/*/copyright",
                             "--path-exclude=/usr/share/man/*", "--path-exclude=/usr/share/groff/*",
                             "--path-exclude=/usr/share/gtk-doc/*", "--path-exclude=/usr/share/info/*"]
         }
-        let recommends = config["with_recommends"].bool == true ? "true" : "false"
+        let recommends = config[.withRecommends] ? "true" : "false"
         var lines = [
             "APT::Architecture \"\(architecture)\";", "APT::Architectures \"\(architecture)\";",
             "APT::Install-Recommends \"\(recommends)\";", "APT::Immediate-Configure \"off\";",
@@ -95,7 +95,7 @@ public struct Apt {
             "pkgCacheGen::ForceEssential \",\";",
         ]
         lines.append("DPkg::Options { " + dpkgOptions.map { "\"\($0)\";" }.joined(separator: " ") + " };")
-        if let proxy = config["proxy_url"].string {
+        if let proxy = config[.proxyURL] {
             lines += ["Acquire::http::Proxy \"\(proxy)\";", "Acquire::https::Proxy \"\(proxy)\";"]
         }
         return lines.joined(separator: "\n") + "\n"
@@ -119,7 +119,7 @@ public struct Apt {
         try FS.writeAtomically(etc + "/mkosi.conf", aptConf())
         // SandboxTrees= (mkosi.sandbox/) may bring their own apt configuration; sources found
         // there replace the default ones.
-        for tree in config["sandbox_trees"].trees {
+        for tree in config[.sandboxTrees] {
             // The part of the tree that lands at /etc/apt in the sandbox.
             guard let rel = Path.relative("/etc/apt", to: tree.target ?? "/") else { continue }
             let apt = Path.join(tree.source, rel)
@@ -161,7 +161,7 @@ public struct Apt {
     /// whether there is one.
     @discardableResult
     func buildLocalRepository() throws -> Bool {
-        let dirs = config["package_directories"].strings + config["volatile_package_directories"].strings
+        let dirs = config[.packageDirectories] + config[.volatilePackageDirectories]
             + (context.packageDirectory.map { [$0] } ?? [])
         let repo = context.workspace + "/repository"
         FS.removeTree(repo)
@@ -225,7 +225,7 @@ public struct Apt {
         s.operations += extra
         var options: [String] = []
         // CacheOnly=always: only packages that are in the package cache already.
-        if operation == "install" && config["cacheonly"].string == "always" { options.append("--no-download") }
+        if operation == "install" && config[.cacheOnly] == .always { options.append("--no-download") }
         try context.run(["apt-get", operation] + options + arguments, in: s, environment: environment())
     }
 
@@ -252,9 +252,9 @@ public struct Apt {
         } else {
             let cached = ((try? FS.listDirectory(lists)) ?? []).contains { $0.contains("_Packages") }
             if cached { return false }
-            let policy = config["cacheonly"].string ?? "auto"
-            if policy == "always" || policy == "metadata" {
-                throw MkosiError(.failed, "CacheOnly=\(policy), but there is no cached repository metadata in \(lists)",
+            let policy = config[.cacheOnly]
+            if policy == .always || policy == .metadata {
+                throw MkosiError(.failed, "CacheOnly=\(policy.rawValue), but there is no cached repository metadata in \(lists)",
                                  hint: "Build once with CacheOnly=auto (the default) to download it")
             }
         }
@@ -300,7 +300,7 @@ public struct Apt {
         var s = context.toolsSandbox()
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt", readOnly: true)
         var excludes: [String] = []
-        if config["with_docs"].bool == false {
+        if !config[.withDocs] {
             excludes = ["usr/share/doc/*", "usr/share/man/*", "usr/share/groff/*", "usr/share/gtk-doc/*", "usr/share/info/*"]
                 .map { "--exclude=./\($0)" }
         }

@@ -23,11 +23,11 @@ enum Boot {
 
     /// Whether the image should boot on UEFI firmware (upstream's `want_efi`).
     static func wantEFI(_ config: Config) -> Bool {
-        if config.format == "esp" { return true }
-        let bootable = config["bootable"].string ?? "auto"
-        if bootable == "disabled" || config["bootloader"].string == "none" { return false }
-        if bootable == "auto" && (["cpio", "none", "oci", "uki", "sysext", "confext", "portable", "addon"].contains(config.format)
-                                  || config["overlay"].bool == true) {
+        if config.format == .esp { return true }
+        let bootable = config[.bootable]
+        if bootable == .disabled || config[.bootloader] == .none { return false }
+        if bootable == .auto && (config.format.isNeverBootable
+                                  || config[.overlay]) {
             return false
         }
         return config.architecture.efiName != nil
@@ -108,9 +108,9 @@ enum Boot {
     /// kernel or without the EFI binaries).
     static func installSystemdBoot(_ context: BuildContext) throws -> Bool {
         let config = context.config
-        let required = config["bootable"].string == "enabled"
-        let bootloader = config["bootloader"].string ?? "systemd-boot"
-        guard bootloader == "systemd-boot" || bootloader == "uki" else {
+        let required = config[.bootable] == .enabled
+        let bootloader = config[.bootloader]
+        guard bootloader == .systemdBoot || bootloader == .uki else {
             throw MkosiError(.unsupported, "Bootloader=\(bootloader) is not implemented yet in this mkosi",
                              hint: "Use Bootloader=systemd-boot (the default) or uki")
         }
@@ -128,7 +128,7 @@ enum Boot {
         for dir in ["efi", "boot"] {
             try FS.makeDirectories(Path.join(context.root, dir))
         }
-        guard bootloader == "systemd-boot" else { return true }
+        guard bootloader == .systemdBoot else { return true }
         // bootctl reads the binaries from the image; borrowed ones are put there for it only.
         let inImage = Path.join(context.root, "usr/lib/systemd/boot/efi")
         let borrowed = efi != inImage
@@ -158,7 +158,7 @@ enum Boot {
             let t = token.trimmed()
             if !t.isEmpty { return t }
         }
-        if let id = context.config["image_id"].string { return id }
+        if let id = context.config[.imageID] { return id }
         return osReleaseField(context, "ID") ?? context.config.distribution.rawValue
     }
 
@@ -184,7 +184,7 @@ enum Boot {
         }
         let verity = Disk.verityArgument(partitions)
         if let verity { parts = (parts ?? []) + [verity] }
-        for arg in context.config["kernel_command_line"].strings {
+        for arg in context.config[.kernelCommandLine] {
             var a = arg
             if verity == nil, a == "root=PARTUUID" || a == "mount.usr=PARTUUID",
                let root = partitions.first(where: { $0.type.hasPrefix(a.hasPrefix("root") ? "root" : "usr") }) {
@@ -199,9 +199,9 @@ enum Boot {
     /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths.
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
-        guard (config["unified_kernel_images"].string ?? "auto") != "none" else { return [] }
+        guard config[.unifiedKernelImages] != .none else { return [] }
         guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
-            if config["bootable"].string == "enabled" {
+            if config[.bootable] == .enabled {
                 throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
                                  hint: "Add systemd-boot-efi to Packages=")
             }
@@ -226,13 +226,13 @@ enum Boot {
                 initrdArguments.append("/work/initrd\(i)")
                 inputs.append(initrd)
             }
-            if config["kernel_modules_initrd"].bool != false {
+            if config[.kernelModulesInitrd] {
                 let modules = try KernelModules.initrd(context, version: kernel.version)
                 initrdArguments.append("/work/ws/\(Path.basename(modules))")
                 inputs.append(modules)
             }
             let output: String
-            if config["bootloader"].string == "uki" {
+            if config[.bootloader] == .uki {
                 guard n == 0 else { break }
                 output = "efi/EFI/BOOT/BOOT\((config.architecture.efiName ?? "x64").uppercased()).EFI"
             } else {
@@ -309,7 +309,7 @@ enum Boot {
                              hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
         }
         let ukiPath: String
-        if config["bootloader"].string == "uki" {
+        if config[.bootloader] == .uki {
             ukiPath = "EFI/BOOT/BOOT\(arch.uppercased()).EFI"
         } else {
             ukiPath = "EFI/Linux/\(ukiName(context, kernel: kernel, roothash: nil)).efi"
@@ -333,7 +333,7 @@ enum Boot {
         let content = Int64(try HostCommand.capture(["du", "-sb", tree]).output.split(separator: "\t").first.flatMap { Int64($0) } ?? 0)
         // Fewer clusters and OVMF does not take the file system for FAT32 (repart formats the ESP
         // with 4096-byte sectors unless SectorSize=512), as upstream found.
-        let minimum: Int64 = config["sector_size"].int == 512 ? 36 << 20 : 260 << 20
+        let minimum: Int64 = config[.sectorSize] == 512 ? 36 << 20 : 260 << 20
         let size = max(minimum, content + (10 << 20))
         let definitions = context.workspace + "/esp-definitions"
         try FS.makeDirectories(definitions)
@@ -344,14 +344,14 @@ enum Boot {
         s.bind(definitions, "/work/definitions", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
         var argv = ["systemd-repart", "--dry-run=no", "--no-pager", "--json=pretty", "--root=/work/esp", "--offline=yes",
-                    "--empty=create", "--size=auto", "--seed=\(config["seed"].string ?? "random")", "--definitions=/work/definitions"]
-        if let sectorSize = config["sector_size"].int { argv.append("--sector-size=\(sectorSize)") }
+                    "--empty=create", "--size=auto", "--seed=\(config[.seed])", "--definitions=/work/definitions"]
+        if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         _ = try context.capture(argv + ["/work/out/\(Path.basename(output))"], in: s)
     }
 
     /// `UnifiedKernelImageFormat=` (default `&e-&k`, plus `-&h` with a verity root hash).
     static func ukiName(_ context: BuildContext, kernel: Kernel, roothash: String?) -> String {
-        let custom = context.config["unified_kernel_image_format"].string
+        let custom = context.config[.unifiedKernelImageFormat]
         var format = custom ?? "&e-&k"
         if custom == nil && roothash != nil { format += "-&h" }
         var out = "", chars = Array(format), i = 0
@@ -377,19 +377,19 @@ enum Boot {
     /// initrds next to the output, for direct kernel boot and other tools.
     static func copyArtifacts(_ context: BuildContext, ukis: [String]) throws {
         let config = context.config
-        let split = config["split_artifacts"].strings
+        let split = config[.splitArtifacts]
         let kernels = kernels(context)
         guard let kernel = kernels.first, wantEFI(config) || !ukis.isEmpty else { return }
         let base = Path.join(context.staging, config.output)
-        if split.contains("uki"), let uki = ukis.first {
+        if split.contains(.uki), let uki = ukis.first {
             try HostCommand.run(["cp", "--reflink=auto", uki, base + ".efi"])
         }
-        if split.contains("kernel") {
+        if split.contains(.kernel) {
             try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, kernel.path), base + ".vmlinuz"])
         }
-        if split.contains("initrd") {
+        if split.contains(.initrd) {
             var parts = config.initrds.filter { FS.exists($0) }
-            if config["kernel_modules_initrd"].bool != false {
+            if config[.kernelModulesInitrd] {
                 parts.append(try KernelModules.initrd(context, version: kernel.version))
             }
             guard !parts.isEmpty else { return }

@@ -52,7 +52,7 @@ public final class BuildContext {
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)
 
-        workspace = try FS.makeTemporaryDirectory(in: config["workspace_dir"].string ?? UserDirectories.defaultWorkspace(),
+        workspace = try FS.makeTemporaryDirectory(in: config[.workspaceDirectory] ?? UserDirectories.defaultWorkspace(),
                                                   prefix: "mkosi-workspace")
         do {
             for dir in [root, staging, sandboxEtc, artifacts] { try FS.makeDirectories(dir) }
@@ -97,7 +97,7 @@ public final class BuildContext {
     /// user's cache directory.
     public static func packageCacheDirectory(_ config: Config) -> String {
         let key = "\(config.distribution.rawValue)~\(config.release)~\(config.architecture.rawValue)"
-        return config["package_cache_dir"].string ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
+        return config[.packageCacheDirectory] ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
     }
 
     /// Removes the workspace.
@@ -135,7 +135,7 @@ public final class BuildContext {
     }
 
     /// The tools tree the image's tools come from (`ToolsTree=`), or nil for the host's.
-    public var toolsTree: String? { config["tools_tree"].string }
+    public var toolsTree: String? { config[.toolsTree] }
 
     /// A sandbox with the tools (the tools tree's, else the host's) and no image.
     public func bareToolsSandbox() -> Sandbox {
@@ -170,11 +170,11 @@ public final class BuildContext {
             "HOME": "/", "LANG": "C.UTF-8", "TERM": Env.get("TERM") ?? "dumb",
             "SYSTEMD_IN_CHROOT": "1", "SYSTEMD_HWDB_UPDATE_BYPASS": "1",
         ]
-        if let sde = config["source_date_epoch"].int { env["SOURCE_DATE_EPOCH"] = String(sde) }
-        if let proxy = config["proxy_url"].string {
+        if let sde = config[.sourceDateEpoch] { env["SOURCE_DATE_EPOCH"] = String(sde) }
+        if let proxy = config[.proxyURL] {
             for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] { env[k] = proxy }
         }
-        for (k, v) in (config["environment"].dict ?? OrderedDict()).pairs { env[k] = v }
+        for (k, v) in config[.environment].pairs { env[k] = v }
         return env
     }
 }

@@ -29,9 +29,9 @@ public final class BuildSession {
     }
 
     static func metadataNeedsRefresh(images: [Config], args: Args) -> Bool {
-        let policies = images.map { $0["cacheonly"].string ?? "auto" }
-        if policies.contains("never") { return true }
-        let auto = images.filter { ($0["cacheonly"].string ?? "auto") == "auto" }
+        let policies = images.map { $0[.cacheOnly] }
+        if policies.contains(.never) { return true }
+        let auto = images.filter { $0[.cacheOnly] == .auto }
         if auto.isEmpty { return false }
         let incremental = auto.map { IncrementalCache(config: $0, args: args) }.filter(\.enabled)
         if incremental.isEmpty || args.force > 1 { return true }

@@ -11,13 +11,13 @@ enum Configure {
     static func osRelease(_ context: BuildContext) throws {
         let config = context.config
         var set: [(String, String)] = []
-        if let id = config["image_id"].string { set.append(("IMAGE_ID", id)) }
-        if let version = config["image_version"].string { set.append(("IMAGE_VERSION", version)) }
-        if let hostname = config["hostname"].string { set.append(("DEFAULT_HOSTNAME", hostname)) }
+        if let id = config[.imageID] { set.append(("IMAGE_ID", id)) }
+        if let version = config[.imageVersion] { set.append(("IMAGE_VERSION", version)) }
+        if let hostname = config[.hostname] { set.append(("DEFAULT_HOSTNAME", hostname)) }
         let path = Path.join(context.root, "usr/lib/os-release")
         defer {
             // SplitArtifacts=os-release: a copy next to the output, as the image has it now.
-            if config["split_artifacts"].strings.contains("os-release"), let text = try? FS.readText(path) {
+            if config[.splitArtifacts].contains(.osRelease), let text = try? FS.readText(path) {
                 try? FS.writeAtomically(Path.join(context.staging, "\(config.output).osrelease"), text)
             }
         }
@@ -34,8 +34,8 @@ enum Configure {
     /// systemd, and with `MakeInitrd=` `/etc/initrd-release` marks the image as an initrd.
     static func initrd(_ context: BuildContext) throws {
         let root = context.root
-        let makeInitrd = context.config["make_initrd"].bool == true
-        guard makeInitrd || ["cpio", "uki", "esp"].contains(context.config.format) else { return }
+        let makeInitrd = context.config[.makeInitrd]
+        guard makeInitrd || context.config.format.needsInitrd else { return }
         if FS.lstat(Path.join(root, "init")) == nil, FS.lstat(Path.join(root, "usr/lib/systemd/systemd")) != nil {
             guard symlink("/usr/lib/systemd/systemd", Path.join(root, "init")) == 0 else { throw FS.systemError("Cannot create /init") }
         }
@@ -49,7 +49,7 @@ enum Configure {
     /// packages (name, version, architecture, size), sorted by name.
     static func manifest(_ context: BuildContext) throws {
         let config = context.config
-        guard config["manifest_format"].strings.contains("json"),
+        guard config[.manifestFormat].contains(.json),
               FS.exists(Path.join(context.root, "var/lib/dpkg/status")) else { return }
         let listFile = context.workspace + "/packages.list"
         var s = context.toolsSandbox()
@@ -57,7 +57,7 @@ enum Configure {
         try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
                          + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n' > /work/ws/packages.list"], in: s)
         // With base trees, only the packages this build installed.
-        let since = config["base_trees"].strings.isEmpty ? 0 : context.startTime
+        let since = config[.baseTrees].isEmpty ? 0 : context.startTime
         let packages: [JSON] = try FS.readText(listFile).split(separator: "\n").compactMap { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             if since > 0 && (f.count > 4 ? Int(f[4]) ?? 0 : 0) < since { return nil }
@@ -67,10 +67,10 @@ enum Configure {
             ])
         }.sorted { ($0["name"]?.serialized() ?? "").codePointPrecedes($1["name"]?.serialized() ?? "") }
         var configPairs: [(String, JSON)] = [
-            ("name", .string(config["image_id"].string ?? "image")), ("distribution", .string(config.distribution.rawValue)),
-            ("architecture", .string(config.architecture.rawValue)), ("output_format", .string(config.format)),
+            ("name", .string(config[.imageID] ?? "image")), ("distribution", .string(config.distribution.rawValue)),
+            ("architecture", .string(config.architecture.rawValue)), ("output_format", .string(config.format.rawValue)),
         ]
-        if let version = config["image_version"].string { configPairs.append(("version", .string(version))) }
+        if let version = config[.imageVersion] { configPairs.append(("version", .string(version))) }
         configPairs.append(("release", .string(config.release)))
         let manifest = JSON.object([
             ("manifest_version", .int(1)), ("config", .object(configPairs)), ("packages", .array(packages)),

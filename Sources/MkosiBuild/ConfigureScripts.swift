@@ -8,12 +8,12 @@ import MkosiSandbox
 /// resets them to defaults). Images are ordered by their dependencies again afterwards.
 public enum ConfigureScripts {
     public static func run(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
-        guard loaded.images.contains(where: { !$0["configure_scripts"].strings.isEmpty }) else { return loaded }
+        guard loaded.images.contains(where: { !$0[.configureScripts].isEmpty }) else { return loaded }
         var result = loaded
         var images: [Config] = []
         for image in loaded.images {
             var config = image
-            for script in image["configure_scripts"].strings {
+            for script in image[.configureScripts] {
                 config = try runOne(script, config: config, loaded: loaded)
             }
             images.append(config)
@@ -34,7 +34,7 @@ public enum ConfigureScripts {
 
         var s = context.toolsSandbox()
         s.bind(script, "/work/configure", readOnly: true)
-        for tree in config["build_sources"].trees {
+        for tree in config[.buildSources] {
             s.bind(tree.source, tree.target.map { Path.join("/work/src", $0) } ?? "/work/src")
         }
         s.workingDirectory = "/work/src"
@@ -46,7 +46,7 @@ public enum ConfigureScripts {
         env["MKOSI_UID"] = String(getuid())
         env["MKOSI_GID"] = String(getgid())
         env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
-        let profiles = config["profiles"].strings
+        let profiles = config[.profiles]
         if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
 
         Log.info("Running \(Path.basename(script)) on the \(config.image) image")
@@ -61,14 +61,7 @@ public enum ConfigureScripts {
         guard case .object(let pairs) = try JSON.parse(output) else {
             throw MkosiError.config("\(script) printed no JSON object", hint: "A configure script prints the (modified) configuration as JSON")
         }
-        var updated = config
-        for (key, value) in pairs where key != "Files" && key != "Image" && key != "BuildSubdirectory" {
-            guard let setting = Settings.byName[key] else {
-                throw MkosiError.config("\(script) printed an unknown setting \(key)")
-            }
-            updated = updated.with(setting.dest, try History.fromJSON(value, setting))
-        }
-        return updated
+        return try config.applying(json: pairs, from: script)
     }
 }
 

@@ -29,7 +29,7 @@ public enum Disk {
 
     /// The definition directories: the configured ones, or defaults written to the workspace.
     static func definitions(_ context: BuildContext, esp: Bool) throws -> [String] {
-        let configured = context.config["repart_dirs"].strings
+        let configured = context.config[.repartDirectories]
         if !configured.isEmpty { return configured }
         let dir = context.workspace + "/repart-definitions"
         FS.removeTree(dir)
@@ -60,7 +60,7 @@ public enum Disk {
     /// Whether the UKI needs to know the partitions first: a verity root hash or
     /// `root=PARTUUID` go into its command line.
     static func uki(dependsOn definitions: [String], _ config: Config) -> Bool {
-        if config["kernel_command_line"].strings.contains(where: { $0 == "root=PARTUUID" || $0 == "mount.usr=PARTUUID" }) {
+        if config[.kernelCommandLine].contains(where: { $0 == "root=PARTUUID" || $0 == "mount.usr=PARTUUID" }) {
             return true
         }
         for dir in definitions {
@@ -81,23 +81,23 @@ public enum Disk {
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot", "--offline=yes",
-                    "--seed=\(config["seed"].string ?? "random")"]
+                    "--seed=\(config[.seed])"]
         if first {
-            argv += ["--empty=create", "--size=\(config["output_size"].int.map(String.init) ?? "auto")"]
+            argv += ["--empty=create", "--size=\(config[.outputSize].map(String.init) ?? "auto")"]
             if deferESP { argv.append("--defer-partitions=esp,xbootldr") }
         } else {
             argv += ["--empty=refuse"]
         }
-        if let sectorSize = config["sector_size"].int { argv.append("--sector-size=\(sectorSize)") }
-        if let passphrase = config["passphrase"].string {
+        if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
+        if let passphrase = config[.passphrase] {
             s.bind(passphrase, "/work/passphrase", readOnly: true)
             argv.append("--key-file=/work/passphrase")
         }
-        if let key = config["verity_key"].string, FS.exists(key) {
+        if let key = config[.verityKey], FS.exists(key) {
             s.bind(key, "/work/verity.key", readOnly: true)
             argv.append("--private-key=/work/verity.key")
         }
-        if let certificate = config["verity_certificate"].string {
+        if let certificate = config[.verityCertificate] {
             s.bind(certificate, "/work/verity.crt", readOnly: true)
             argv.append("--certificate=/work/verity.crt")
         }
@@ -111,9 +111,9 @@ public enum Disk {
             output = try context.capture(argv, in: s)
         } catch var e as MkosiError {
             if e.hint == nil {
-                let configured = config["repart_dirs"].strings
+                let configured = config[.repartDirectories]
                 let which = configured.isEmpty ? "the default partition layout" : "the partition definitions in \(configured.joined(separator: ", "))"
-                e.hint = config["output_size"].int != nil ? "Check whether OutputSize= leaves room for \(which)" : "Check \(which)"
+                e.hint = config[.outputSize] != nil ? "Check whether OutputSize= leaves room for \(which)" : "Check \(which)"
             }
             throw e
         }

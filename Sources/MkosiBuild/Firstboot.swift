@@ -16,22 +16,22 @@ enum Firstboot {
         guard FS.isDirectory(etc) else { return }
 
         var locale: [String] = []
-        if let l = config["locale"].string { locale.append("LANG=\(l)") }
-        if let l = config["locale_messages"].string { locale.append("LC_MESSAGES=\(l)") }
+        if let l = config[.locale] { locale.append("LANG=\(l)") }
+        if let l = config[.localeMessages] { locale.append("LC_MESSAGES=\(l)") }
         if !locale.isEmpty { try write(Path.join(etc, "locale.conf"), locale.joined(separator: "\n") + "\n") }
-        if let keymap = config["keymap"].string { try write(Path.join(etc, "vconsole.conf"), "KEYMAP=\(keymap)\n") }
-        if let hostname = config["hostname"].string { try write(Path.join(etc, "hostname"), hostname + "\n") }
-        if let timezone = config["timezone"].string {
+        if let keymap = config[.keymap] { try write(Path.join(etc, "vconsole.conf"), "KEYMAP=\(keymap)\n") }
+        if let hostname = config[.hostname] { try write(Path.join(etc, "hostname"), hostname + "\n") }
+        if let timezone = config[.timezone] {
             let link = Path.join(etc, "localtime")
             unlink(link)
             guard symlink("../usr/share/zoneinfo/\(timezone)", link) == 0 else { throw FS.systemError("Cannot create \(link)") }
         }
-        if case .rootPassword(let password, let hashed) = config["root_password"] {
-            let hash = hashed ? password : try hashPassword(password)
+        if let root = config[.rootPassword] {
+            let hash = root.hashed ? root.password : try hashPassword(root.password)
             let days = Int(time(nil) / 86400)
             try replaceRootEntry(Path.join(etc, "shadow"), "root:\(hash):\(days)::::::", mode: 0o640)
         }
-        if let shell = config["root_shell"].string {
+        if let shell = config[.rootShell] {
             let passwd = Path.join(etc, "passwd")
             let lines = ((try? FS.readText(passwd)) ?? "").split(separator: "\n").map(String.init)
             let root = lines.first { $0.hasPrefix("root:") } ?? "root:x:0:0:root:/root:/bin/sh"
@@ -67,7 +67,7 @@ enum Firstboot {
     /// `Autologin=`: root is logged in automatically on the console, tty1 and the virtio console
     /// (getty drop-ins under /usr/lib/systemd/system).
     static func autologin(_ context: BuildContext) throws {
-        guard context.config["autologin"].bool == true else { return }
+        guard context.config[.autologin] else { return }
         let units = Path.join(context.root, "usr/lib/systemd/system")
         guard FS.isDirectory(units) else { return }
         let gettys: [(String, String)] = [

@@ -22,35 +22,35 @@ public struct IncrementalCache {
 
     /// Off with `BaseTrees=` (the base is not part of the manifest) and `Overlay=`, as upstream.
     public var enabled: Bool {
-        (config["incremental"].string ?? "no") != "no" && config["base_trees"].strings.isEmpty && config["overlay"].bool != true
+        config[.incremental] != .no && config[.baseTrees].isEmpty && !config[.overlay]
     }
 
     /// `CacheKey=` with its specifiers expanded.
     public var key: String? {
-        config["cache_dir"].string == nil ? nil : config.expandKeySpecifiers(config["cache_key"].string ?? "&d~&r~&a~&I")
+        config[.cacheDirectory] == nil ? nil : config.expandKeySpecifiers(config[.cacheKey])
     }
 
     var paths: (root: String, build: String, manifest: String)? {
-        guard let dir = config["cache_dir"].string, let key else { return nil }
+        guard let dir = config[.cacheDirectory], let key else { return nil }
         let base = Path.join(dir, key)
         return (base + ".cache", base + ".build.cache", base + ".manifest")
     }
 
     public var manifest: String {
-        func list(_ dest: String) -> JSON { .array(config[dest].strings.sorted().map(JSON.string)) }
+        func list(_ key: SettingKey<[String]>) -> JSON { .array(config[key].sorted().map(JSON.string)) }
         var scripts: [JSON] = []
-        for script in config["prepare_scripts"].strings {
+        for script in config[.prepareScripts] {
             scripts.append(.string(String(decoding: (try? FS.readBytes(script)) ?? [], as: UTF8.self)))
         }
         return JSON.object([
             ("distribution", .string(config.distribution.rawValue)), ("release", .string(config.release)),
-            ("architecture", .string(config.architecture.rawValue)), ("mirror", config["mirror"].json),
-            ("local_mirror", config["local_mirror"].json), ("snapshot", config["snapshot"].json),
-            ("repositories", list("repositories")), ("repository_key_check", config["repository_key_check"].json),
-            ("with_recommends", config["with_recommends"].json), ("with_docs", config["with_docs"].json),
-            ("packages", list("packages")), ("build_packages", list("build_packages")),
-            ("skeleton_trees", config["skeleton_trees"].json), ("prepare_scripts", .array(scripts)),
-            ("build_scripts", .bool(!config["build_scripts"].strings.isEmpty)),
+            ("architecture", .string(config.architecture.rawValue)), ("mirror", config.json(.mirror)),
+            ("local_mirror", config.json(.localMirror)), ("snapshot", config.json(.snapshot)),
+            ("repositories", list(.repositories)), ("repository_key_check", config.json(.repositoryKeyCheck)),
+            ("with_recommends", config.json(.withRecommends)), ("with_docs", config.json(.withDocs)),
+            ("packages", list(.packages)), ("build_packages", list(.buildPackages)),
+            ("skeleton_trees", config.json(.skeletonTrees)), ("prepare_scripts", .array(scripts)),
+            ("build_scripts", .bool(!config[.buildScripts].isEmpty)),
         ]).serialized() + "\n"
     }
 
@@ -61,19 +61,19 @@ public struct IncrementalCache {
     public var isValid: Bool {
         guard let p = paths else { return false }
         return FS.isDirectory(p.root) && (try? FS.readText(p.manifest)) == manifest
-            && (config["build_scripts"].strings.isEmpty || FS.isDirectory(p.build))
+            && (config[.buildScripts].isEmpty || FS.isDirectory(p.build))
     }
 
     /// A file kept beside the cache (`<CacheDirectory>/<key><suffix>`, e.g. a reused UKI), when
     /// caching is on.
     func sidePath(_ suffix: String) -> String? {
-        guard enabled, let dir = config["cache_dir"].string, let key else { return nil }
+        guard enabled, let dir = config[.cacheDirectory], let key else { return nil }
         return Path.join(dir, key + suffix)
     }
 
     /// `clean -f`: removes the cache and everything kept beside it, whether caching is on or not.
     public func removeAll() {
-        guard let dir = config["cache_dir"].string, let key else { return }
+        guard let dir = config[.cacheDirectory], let key else { return }
         for name in (try? FS.listDirectory(dir)) ?? [] where name.hasPrefix(key + ".") {
             FS.removeTree(Path.join(dir, name))
         }
@@ -93,7 +93,7 @@ public struct IncrementalCache {
         }
         if args.force > 1 { drop() }
         guard isValid else {
-            if config["incremental"].string == "strict" {
+            if config[.incremental] == .strict {
                 throw MkosiError(.failed, "Incremental=strict: no valid cached image at \(p.root)",
                                  hint: "Build once with Incremental=yes, or check what changed since")
             }

@@ -34,11 +34,11 @@ enum KernelModules {
 
     static func depmod(_ context: BuildContext) throws {
         let config = context.config
-        guard config["overlay"].bool != true, config.image != "tools",
-              !["sysext", "confext", "portable", "addon"].contains(config.format) else { return }
+        guard !config[.overlay], config.image != "tools",
+              !config.format.isExtensionImage else { return }
         let modules = Path.join(context.root, "usr/lib/modules")
         let versions = kernelVersions(context.root)
-        let include = config["kernel_modules_include"].strings, exclude = config["kernel_modules_exclude"].strings
+        let include = config[.kernelModulesInclude], exclude = config[.kernelModulesExclude]
         var filtered = Set<String>()
         if !include.isEmpty || !exclude.isEmpty {
             for version in versions {
@@ -250,7 +250,7 @@ enum KernelModules {
     /// `FirmwareFiles=`/`FirmwareInclude=`/`FirmwareExclude=`: firmware files matched by an
     /// exclude (and by no include) are removed from `/usr/lib/firmware`.
     static func filterFirmware(_ context: BuildContext) throws {
-        let include = context.config["firmware_include"].strings, exclude = context.config["firmware_exclude"].strings
+        let include = context.config[.firmwareInclude], exclude = context.config[.firmwareExclude]
         let negated = include.filter { $0.hasPrefix("-") }
         guard !exclude.isEmpty || !negated.isEmpty else { return }
         let firmware = Path.join(context.root, "usr/lib/firmware")
@@ -293,8 +293,8 @@ enum KernelModules {
         if FS.exists(output) { return output }
         let dir = Path.join(context.root, "usr/lib/modules/\(version)")
         let config = context.config
-        let modules = try select(dir, include: config["kernel_modules_initrd_include"].strings,
-                                 exclude: config["kernel_modules_initrd_exclude"].strings, architecture: config.architecture)
+        let modules = try select(dir, include: config[.kernelModulesInitrdInclude],
+                                 exclude: config[.kernelModulesInitrdExclude], architecture: config.architecture)
         var files = Set<String>(["usr/lib/modules", "usr/lib/modules/\(version)"])
         for module in modules {
             var path = "usr/lib/modules/\(version)/\(module)"

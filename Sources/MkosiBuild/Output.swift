@@ -13,34 +13,34 @@ public enum Output {
         let config = context.config
         let name = config.outputWithCompression
         let staged = Path.join(context.staging, name)
-        if config.format != "tar" && config.format != "none" && config["split_artifacts"].strings.contains("tar") {
+        if config.format != .tar && config.format != .none && config[.splitArtifacts].contains(.tar) {
             try makeTar(context, name: "\(config.output).tar")
         }
-        if let settings = config["nspawn_settings"].string {
+        if let settings = config[.nspawnSettings] {
             try HostCommand.run(["cp", "--reflink=auto", settings, Path.join(context.staging, "\(config.output).nspawn")])
         }
         switch config.format {
-        case "none":
+        case .none:
             return
-        case "directory":
+        case .directory:
             guard rename(context.root, staged) == 0 else { throw FS.systemError("Cannot move the image to \(staged)") }
-        case "tar":
+        case .tar:
             try makeTar(context, name: config.outputWithFormat)
-        case "disk":
+        case .disk:
             // systemd-repart wrote the image into the staging directory already.
             try compress(Disk.imagePath(context), config: config, context: context)
-        case "cpio":
+        case .cpio:
             let cpio = Path.join(context.staging, config.outputWithFormat)
             try makeCpio(context, to: cpio)
             try compress(cpio, config: config, context: context)
-        case "uki", "esp":
+        case .uki, .esp:
             // The whole image is the initrd of the UKI (compressed per CompressOutput=).
             let cpio = context.workspace + "/image.cpio"
             try makeCpio(context, to: cpio)
             try compress(cpio, config: config, context: context, directory: context.workspace)
-            let initrd = config.compression == "none" ? cpio : cpio + "." + config.compressionExtension
+            let initrd = config.compression == .none ? cpio : cpio + "." + config.compression.fileExtension
             let output = Path.join(context.staging, config.outputWithFormat)
-            if config.format == "uki" {
+            if config.format == .uki {
                 try Boot.buildImageUKI(context, initrd: initrd, output: output)
             } else {
                 try Boot.buildESPImage(context, initrd: initrd, output: output)
@@ -48,8 +48,8 @@ public enum Output {
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
-        if config["checksum"].bool == true || config["sign"].bool == true { try checksum(context) }
-        if config["sign"].bool == true { try sign(context) }
+        if config[.checksum] || config[.sign] { try checksum(context) }
+        if config[.sign] { try sign(context) }
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
@@ -86,14 +86,14 @@ public enum Output {
         let sums = Path.join(context.staging, "\(config.output).SHA256SUMS")
         guard FS.exists(sums) else { return }
         let signature = sums + ".gpg"
-        let tool = config["openpgp_tool"].string ?? "gpg"
+        let tool = config[.openPGPTool]
         do {
             if tool == "gpg" {
                 var argv = ["gpg", "--batch", "--yes", "--detach-sign", "--pinentry-mode", "loopback", "--output", signature]
-                if let key = config["key"].string { argv += ["--default-key", key] }
+                if let key = config[.key] { argv += ["--default-key", key] }
                 try HostCommand.run(argv + [sums])
             } else {
-                guard let key = config["key"].string else {
+                guard let key = config[.key] else {
                     throw MkosiError.config("Sign= with OpenPGPTool=\(tool) needs Key= (the key file)")
                 }
                 try HostCommand.run(["sh", "-c", "\"$0\" sign \"$1\" < \"$2\" > \"$3\"", tool, key, sums, signature])
@@ -123,17 +123,17 @@ public enum Output {
     /// Compresses `file` in place with `CompressOutput=` (the result gets the algorithm's suffix).
     static func compress(_ file: String, config: Config, context: BuildContext, directory: String? = nil) throws {
         let algorithm = config.compression
-        guard algorithm != "none" else { return }
-        let level = config["compress_level"].int ?? 3
+        guard algorithm != .none else { return }
+        let level = config[.compressLevel]
         let tool: [String]
         switch algorithm {
-        case "zstd": tool = ["zstd", "-q", "-\(min(level, 19))", "-T0", "--rm"]
-        case "xz": tool = ["xz", "-\(min(level, 9))", "-T0"]
-        case "gz": tool = ["gzip", "-\(max(1, min(level, 9)))"]
-        case "bz2": tool = ["bzip2", "-\(max(1, min(level, 9)))"]
-        case "lz4": tool = ["lz4", "-q", "--rm", "-\(max(1, min(level, 12)))"]
-        case "lzma": tool = ["xz", "--format=lzma", "-\(min(level, 9))"]
-        default: throw MkosiError(.unsupported, "Compression \(algorithm) is not supported")
+        case .zstd: tool = ["zstd", "-q", "-\(min(level, 19))", "-T0", "--rm"]
+        case .xz: tool = ["xz", "-\(min(level, 9))", "-T0"]
+        case .gz: tool = ["gzip", "-\(max(1, min(level, 9)))"]
+        case .bz2: tool = ["bzip2", "-\(max(1, min(level, 9)))"]
+        case .lz4: tool = ["lz4", "-q", "--rm", "-\(max(1, min(level, 12)))"]
+        case .lzma: tool = ["xz", "--format=lzma", "-\(min(level, 9))"]
+        case .none: return
         }
         var s = context.bareToolsSandbox()
         s.bind(directory ?? context.staging, "/work/out")
@@ -163,7 +163,7 @@ public enum Output {
                     throw FS.systemError("Cannot move \(name) to \(out)")
                 }
             }
-            if let mode = context.config["output_mode"].int { chmod(to, mode_t(mode)) }
+            if let mode = context.config[.outputMode] { chmod(to, mode_t(mode)) }
         }
         Log.info("\(Terminal.bold(context.config.outputWithCompression)) written to \(out)")
     }
@@ -172,7 +172,7 @@ public enum Output {
     public static func remove(_ config: Config, cwd: String) {
         let out = config.outputDirectoryOrDefault(cwd: cwd)
         let sideArtifacts = [".SHA256SUMS", ".SHA256SUMS.gpg", ".manifest", ".changelog", ".osrelease", ".nspawn", ".tar",
-                             ".tar.\(config.compressionExtension)", ".efi", ".vmlinuz", ".initrd"].map { config.output + $0 }
+                             ".tar.\(config.compression.fileExtension)", ".efi", ".vmlinuz", ".initrd"].map { config.output + $0 }
         for name in Set([config.output, config.outputWithFormat, config.outputWithCompression] + sideArtifacts) {
             FS.removeTree(Path.join(out, name))
         }

@@ -34,23 +34,23 @@ public enum Pipeline {
 
         defer { context.reportStepTimes() }
         // Fail before the packages are installed when the tools are too old.
-        if config.format == "disk" || config.format == "esp" { try Tools.requireSystemd("systemd-repart", context) }
+        if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
-        try step("sync scripts") { try Scripts.run(config["sync_scripts"].strings, arguments: ["final"], context: context) }
+        try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context) }
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
-        let hasBuildScripts = !config["build_scripts"].strings.isEmpty
+        let hasBuildScripts = !config[.buildScripts].isEmpty
         if hasBuildScripts {
             try FS.makeDirectories(context.workspace + "/build-overlay/upper")
             try FS.makeDirectories(context.workspace + "/build-overlay/work")
         }
-        let hasBaseTrees = !config["base_trees"].strings.isEmpty
+        let hasBaseTrees = !config[.baseTrees].isEmpty
         if hasBaseTrees { try step("base trees") { try BaseTrees.install(into: context) } }
         let cache = IncrementalCache(config: config, args: args)
         var restored = false
         try step("restore the cached image") { restored = try cache.restore(into: context) }
         context.restoredFromCache = restored
         if !restored {
-            try step("skeleton trees") { try TreeCopy.install(config["skeleton_trees"].trees, into: context) }
+            try step("skeleton trees") { try TreeCopy.install(config[.skeletonTrees], into: context) }
             if let apt {
                 try step("apt setup and metadata") { try apt.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
@@ -58,12 +58,12 @@ public enum Pipeline {
                 try step("install Packages=") { try apt.install(config.packages) }
             }
             try writeMachineId(context)
-            try step("prepare scripts") { try Scripts.run(config["prepare_scripts"].strings, arguments: ["final"], context: context) }
+            try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context) }
             if hasBuildScripts {
                 try step("build packages, prepare scripts (build)") {
                     try withBuildOverlay(context) {
-                        try apt?.install(config["build_packages"].strings)
-                        try Scripts.run(config["prepare_scripts"].strings, arguments: ["build"], context: context)
+                        try apt?.install(config[.buildPackages])
+                        try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context)
                     }
                 }
             }
@@ -80,36 +80,36 @@ public enum Pipeline {
         }
         // Format=none images are built for their scripts only; with -R the build scripts run
         // again on the cached image. Either way nothing else is done.
-        if args.rerunBuildScripts || config.format == "none" { return }
+        if args.rerunBuildScripts || config.format == .none { return }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
-        try step("volatile packages") { try apt?.install(config["volatile_packages"].strings) }
-        try step("extra trees") { try TreeCopy.install(config["extra_trees"].trees, into: context) }
-        try step("postinst scripts") { try Scripts.run(config["postinst_scripts"].strings, arguments: ["final"], context: context) }
+        try step("volatile packages") { try apt?.install(config[.volatilePackages]) }
+        try step("extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
+        try step("postinst scripts") { try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context) }
         try Boot.fixupVmlinuzLocation(context)
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
         try Configure.initrd(context)
         var bootable = false
         // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
-        if Boot.wantEFI(config) && config.format != "esp" {
+        if Boot.wantEFI(config) && config.format != .esp {
             try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
         }
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
         try step("depmod") { try KernelModules.depmod(context) }
         try step("firstboot settings") { try Firstboot.configure(context) }
         if config.distribution.isAptDistribution {
-            try step("remove packages") { try Apt(context).remove(config["remove_packages"].strings) }
+            try step("remove packages") { try Apt(context).remove(config[.removePackages]) }
         }
         try step("manifest") { try Configure.manifest(context) }
         try cleanPackageMetadata(context)
         try step("remove files") { try removeFiles(context) }
-        try step("finalize scripts") { try Scripts.run(config["finalize_scripts"].strings, arguments: [], context: context) }
+        try step("finalize scripts") { try Scripts.run(config[.finalizeScripts], arguments: [], context: context) }
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
         try step("SourceDateEpoch mtimes") { try normalizeModificationTimes(context) }
         var ukis: [String] = []
-        if config.format == "disk" {
-            let esp = bootable || config["bootable"].string == "enabled"
+        if config.format == .disk {
+            let esp = bootable || config[.bootable] == .enabled
             let definitions = try Disk.definitions(context, esp: esp)
             if bootable && !Disk.uki(dependsOn: definitions, config) {
                 try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
@@ -137,7 +137,7 @@ public enum Pipeline {
 
     /// `mkosi clean`: runs the clean scripts with the output directory at `$OUTPUTDIR`.
     public static func runCleanScripts(_ config: Config, args: Args, cwd: String) throws {
-        let scripts = config["clean_scripts"].strings
+        let scripts = config[.cleanScripts]
         guard !scripts.isEmpty else { return }
         let context = try BuildContext(config: config, args: args, cwd: cwd)
         defer { context.cleanup() }
@@ -157,9 +157,9 @@ public enum Pipeline {
         extras.binds.append((dest, "/work/dest", false))
         extras.environment["DESTDIR"] = "/work/dest"
         extras.environment["CHROOT_DESTDIR"] = "/work/dest"
-        extras.environment["WITH_TESTS"] = config["with_tests"].bool == false ? "0" : "1"
-        extras.environment["WITH_DOCS"] = config["with_docs"].bool == false ? "0" : "1"
-        if let buildDir = config["build_dir"].string {
+        extras.environment["WITH_TESTS"] = !config[.withTests] ? "0" : "1"
+        extras.environment["WITH_DOCS"] = !config[.withDocs] ? "0" : "1"
+        if let buildDir = config[.buildDirectory] {
             let sub = config.buildSubdirectory(buildDir)
             try FS.makeDirectories(sub)
             extras.binds.append((sub, "/work/build", false))
@@ -167,7 +167,7 @@ public enum Pipeline {
             extras.environment["CHROOT_BUILDDIR"] = "/work/build"
         }
         try withBuildOverlay(context) {
-            try Scripts.run(config["build_scripts"].strings, arguments: context.args.cmdline, context: context, extras: extras)
+            try Scripts.run(config[.buildScripts], arguments: context.args.cmdline, context: context, extras: extras)
         }
         try TreeCopy.install([ConfigTree(source: dest, target: nil)], into: context)
     }
@@ -178,20 +178,20 @@ public enum Pipeline {
             throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
                              hint: "Debian, Ubuntu and Kali images can be built")
         }
-        guard ["directory", "tar", "cpio", "disk", "uki", "esp", "none"].contains(config.format) else {
-            throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet",
+        guard [.directory, .tar, .cpio, .disk, .uki, .esp, .none].contains(config.format) else {
+            throw MkosiError(.unsupported, "Format=\(config.format.rawValue) is not implemented yet",
                              hint: "Format=disk, uki, esp, directory, tar and cpio work")
         }
-        if config["overlay"].bool == true {
+        if config[.overlay] {
             throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",
                              hint: "It is meant for system and configuration extensions, which come with disk images")
         }
         // Boot features whose absence would produce a different image than asked for.
-        guard Boot.wantEFI(config) || config["bootable"].string == "enabled" else { return }
+        guard Boot.wantEFI(config) || config[.bootable] == .enabled else { return }
         let refused: [(Bool, String)] = [
-            (config["bios_bootloader"].string == "grub", "BiosBootloader=grub"),
-            ((config["shim_bootloader"].string ?? "none") != "none", "ShimBootloader=\(config["shim_bootloader"].string ?? "")"),
-            (config["secure_boot"].bool == true, "SecureBoot=yes (signing boot loaders and UKIs)"),
+            (config[.biosBootloader] == .grub, "BiosBootloader=grub"),
+            (config[.shimBootloader] != .none, "ShimBootloader=\(config[.shimBootloader].rawValue)"),
+            (config[.secureBoot], "SecureBoot=yes (signing boot loaders and UKIs)"),
         ]
         for (set, what) in refused where set {
             throw MkosiError(.unsupported, "\(what) is not implemented yet in this mkosi",
@@ -203,7 +203,7 @@ public enum Pipeline {
     static func writeMachineId(_ context: BuildContext) throws {
         let etc = Path.join(context.root, "etc")
         guard FS.isDirectory(etc) else { return }
-        let id = context.config["machine_id"].string.map { $0.replacingOccurrences(of: "-", with: "") } ?? "uninitialized"
+        let id = context.config[.machineID].map { $0.replacingOccurrences(of: "-", with: "") } ?? "uninitialized"
         try FS.writeAtomically(Path.join(etc, "machine-id"), id + "\n", mode: 0o444)
     }
 
@@ -211,10 +211,10 @@ public enum Pipeline {
     /// and with `auto` when the image has no package manager to use them (directory and tar
     /// images keep them with `auto`).
     static func cleanPackageMetadata(_ context: BuildContext) throws {
-        let setting = context.config["clean_package_metadata"].string ?? "auto"
+        let setting = context.config[.cleanPackageMetadata]
         let root = context.root
-        if setting == "disabled" { return }
-        if setting == "auto" && (["directory", "tar"].contains(context.config.format)
+        if setting == .disabled { return }
+        if setting == .auto && ([.directory, .tar].contains(context.config.format)
                                  || FS.exists(Path.join(root, "usr/bin/dpkg"))) { return }
         for dir in ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"] {
             FS.removeTree(Path.join(root, dir))
@@ -223,14 +223,14 @@ public enum Pipeline {
 
     /// `SourceDateEpoch=`: no file in the image is newer than it (for reproducible outputs).
     static func normalizeModificationTimes(_ context: BuildContext) throws {
-        guard let epoch = context.config["source_date_epoch"].int else { return }
+        guard let epoch = context.config[.sourceDateEpoch] else { return }
         try context.run(["sh", "-c", "find /buildroot -newermt \"@$0\" -print0 | xargs -0r touch --no-dereference --date=\"@$0\"",
                          String(epoch)], in: context.toolsSandbox())
     }
 
     /// `RemoveFiles=` globs, relative to the image root.
     static func removeFiles(_ context: BuildContext) throws {
-        let patterns = context.config["remove_files"].strings
+        let patterns = context.config[.removeFiles]
         guard !patterns.isEmpty else { return }
         var s = context.toolsSandbox()
         s.workingDirectory = "/buildroot"

@@ -24,7 +24,7 @@ public enum Scripts {
     static func runOne(_ script: String, arguments: [String], context: BuildContext, extras: Extras) throws {
         let config = context.config
         if !FS.isExecutable(script) {
-            guard config["make_scripts_executable"].bool == true else {
+            guard config[.makeScriptsExecutable] else {
                 throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
             }
             guard let st = FS.stat(script), chmod(script, mode_t(st.permissions | 0o111)) == 0 else {
@@ -36,7 +36,7 @@ public enum Scripts {
         var s: Sandbox
         if chroot {
             s = context.imageSandbox()
-            if config["with_network"].bool == true { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
+            if config[.withNetwork] { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
         } else if config.distribution.isAptDistribution {
             // The package manager's sandbox, so that mkosi-install and friends work.
             s = Apt(context).sandbox()
@@ -51,7 +51,7 @@ public enum Scripts {
             if let runtime = HelperCommands.swiftRuntimeDirectory { s.bind(runtime, readOnly: true) }
         }
         s.bind(script, "/work/\(name)", readOnly: true)
-        for tree in config["build_sources"].trees {
+        for tree in config[.buildSources] {
             let target = tree.target.map { Path.join("/work/src", $0) } ?? "/work/src"
             s.bind(tree.source, target)
         }
@@ -80,14 +80,14 @@ public enum Scripts {
         env["MKOSI_UID"] = String(getuid())
         env["MKOSI_GID"] = String(getgid())
         env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
-        env["WITH_NETWORK"] = config["with_network"].bool == true ? "1" : "0"
-        if let id = config["image_id"].string { env["IMAGE_ID"] = id }
-        if let v = config["image_version"].string { env["IMAGE_VERSION"] = v }
+        env["WITH_NETWORK"] = config[.withNetwork] ? "1" : "0"
+        if let id = config[.imageID] { env["IMAGE_ID"] = id }
+        if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
         if config.image != "main" { env["SUBIMAGE"] = config.image }
-        let profiles = config["profiles"].strings
+        let profiles = config[.profiles]
         if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
         for (k, v) in extras.environment { env[k] = v }
-        for (k, v) in (config["environment"].dict ?? OrderedDict()).pairs { env[k] = v }
+        for (k, v) in config[.environment].pairs { env[k] = v }
 
         Log.info("Running \(name)" + (arguments.isEmpty ? "" : " " + arguments.joined(separator: " ")))
         let argv = ["/work/\(name)"] + arguments

@@ -35,7 +35,7 @@ public enum TreeCopy {
 /// images built earlier in the same run, so they are checked only now.
 public enum BaseTrees {
     public static func install(into context: BuildContext) throws {
-        for path in context.config["base_trees"].strings {
+        for path in context.config[.baseTrees] {
             guard FS.exists(path) else {
                 throw MkosiError.config("Base tree \(path) does not exist",
                                         hint: "BaseTrees= names a directory, a tarball or a .raw image (built before this image)")

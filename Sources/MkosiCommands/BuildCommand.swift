@@ -25,14 +25,14 @@ enum BuildCommand {
             }
         }
         let exists = Output.exists(main, cwd: loaded.cwd)
-        if exists && args.force == 0 && !args.rerunBuildScripts && main.format != "none" {
+        if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return
         }
         try checkCaches(loaded, outputExists: exists)
         if args.wipeBuildDir {
             for image in loaded.images {
-                if let dir = image["build_dir"].string { FS.removeTree(image.buildSubdirectory(dir)) }
+                if let dir = image[.buildDirectory] { FS.removeTree(image.buildSubdirectory(dir)) }
             }
         }
         // Earlier outputs are replaced only once the new ones are complete, so a failed build
@@ -41,7 +41,7 @@ enum BuildCommand {
         defer { FS.removeTree(packages) }
         let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
         // Format=none images without build scripts have nothing to do (upstream skips them too).
-        for image in loaded.images where image.format != "none" || !image["build_scripts"].strings.isEmpty {
+        for image in loaded.images where image.format != .none || !image[.buildScripts].isEmpty {
             if InitrdReuse.canReuse(image, args: args, cwd: loaded.cwd) {
                 Log.info("Reusing the default initrd \(image.outputWithCompression) (its configuration and cached packages are unchanged)")
                 continue
@@ -50,7 +50,7 @@ enum BuildCommand {
             try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
             InitrdReuse.remember(image, args: args, built: true)
         }
-        if main["history"].bool == true && History.wantsNew(args) {
+        if main[.history] && History.wantsNew(args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
         }
     }
@@ -71,7 +71,7 @@ enum BuildCommand {
             keys[key] = image.image
         }
         if args.rerunBuildScripts {
-            if main.format != "none" && !outputExists {
+            if main.format != .none && !outputExists {
                 throw MkosiError(.failed, "Image '\(main.image)' must be built once before --rerun-build-scripts can be used",
                                  hint: "Build the image once with 'mkosi build'")
             }
@@ -79,7 +79,7 @@ enum BuildCommand {
                 throw MkosiError.config("Incremental= must be enabled to use --rerun-build-scripts")
             }
         }
-        let strict = (main["incremental"].string ?? "no") == "strict"
+        let strict = main[.incremental] == .strict
         guard args.rerunBuildScripts || strict else { return }
         if args.force > 1 {
             throw MkosiError.config("Cannot remove incremental caches when building with Incremental=strict",
@@ -97,7 +97,7 @@ enum BuildCommand {
 
 /// A fresh directory below the workspace directory, for the duration of one build.
 func temporaryDirectory(for config: Config, prefix: String) throws -> String {
-    try FS.makeTemporaryDirectory(in: config["workspace_dir"].string ?? UserDirectories.defaultWorkspace(), prefix: prefix)
+    try FS.makeTemporaryDirectory(in: config[.workspaceDirectory] ?? UserDirectories.defaultWorkspace(), prefix: prefix)
 }
 
 /// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the

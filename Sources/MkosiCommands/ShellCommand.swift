@@ -23,8 +23,8 @@ enum ShellCommand {
             throw MkosiError(.failed, "Image '\(main.image)' has not been built yet",
                              hint: "Run 'mkosi build' first, or use 'mkosi -f \(loaded.args.verb.rawValue)' to build it")
         }
-        guard main.format == "directory" || (main.format == "disk" && main.compression == "none") else {
-            throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format))")
+        guard main.format == .directory || (main.format == .disk && main.compression == .none) else {
+            throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format.rawValue))")
         }
         guard getuid() == 0 else {
             throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root (systemd-nspawn)",
@@ -38,7 +38,7 @@ enum ShellCommand {
         var directory = output
         var mountpoint: String? = nil
         defer { if let mountpoint { rmdir(mountpoint) } }
-        if main.format == "disk" {
+        if main.format == .disk {
             guard let root = try Disk.rootPartition(of: output) else {
                 throw MkosiError(.unsupported, "\(output) has no plain root partition to boot with systemd-nspawn",
                                  hint: "Verity-protected or encrypted roots can be booted with 'mkosi vm'")
@@ -50,21 +50,21 @@ enum ShellCommand {
                       "mount -o loop,offset=$1,sizelimit=$2 \"$3\" \"$4\" && shift 4 && exec \"$@\"", "sh",
                       String(root.offset), String(root.size), output, dir]
         }
-        var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(main["machine"].string ?? main.image)",
+        var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(main[.machine] ?? main.image)",
                     "--link-journal=no", "--resolv-conf=auto"]
         if !hostHasSystemdAndBus() { argv += ["--register=no", "--keep-unit"] }
-        if main["ephemeral"].bool == true { argv.append("--ephemeral") }
-        for tree in main["runtime_trees"].trees {
+        if main[.ephemeral] { argv.append("--ephemeral") }
+        for tree in main[.runtimeTrees] {
             argv.append("--bind=\(tree.source):\(tree.target ?? Path.join("/root/src", Path.basename(tree.source)))")
         }
-        for c in main["credentials"].list ?? [] {
-            if case .credential(let cred) = c, let value = cred.value { argv.append("--set-credential=\(cred.name):\(value)") }
+        for cred in main[.credentials] {
+            if let value = cred.value { argv.append("--set-credential=\(cred.name):\(value)") }
         }
-        if let settings = main["nspawn_settings"].string { argv.append("--settings=trusted"); argv.append("--settings=\(settings)") }
+        if let settings = main[.nspawnSettings] { argv.append("--settings=trusted"); argv.append("--settings=\(settings)") }
         if boot {
             argv.append("--boot")
             argv += loaded.args.cmdline
-            argv += main["kernel_command_line_extra"].strings
+            argv += main[.kernelCommandLineExtra]
         } else {
             argv += ["--console=autopipe"]
             if !loaded.args.cmdline.isEmpty { argv += ["--"] + loaded.args.cmdline }

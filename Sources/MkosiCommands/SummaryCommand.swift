@@ -28,7 +28,7 @@ enum OriginReport {
         Settings.jsonDests.map { dest in
             let s = Settings.setting(dest)
             let origins = c.origins[dest] ?? [.defaultValue]
-            return (s.name, render(c[dest]), origins)
+            return (s.name, render(c.value(of: s)), origins)
         }
     }
 
@@ -110,7 +110,7 @@ enum CatConfigCommand {
 /// `mkosi bump`: writes the next version to `mkosi.version`.
 enum BumpCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
-        guard let main = loaded.main, let version = main["image_version"].string else { return }
+        guard let main = loaded.main, let version = main[.imageVersion] else { return }
         let dir = ConfigLoader.configDirectory(for: loaded.cwd) ?? loaded.cwd
         try FS.writeAtomically(Path.join(dir, "mkosi.version"), version + "\n")
     }

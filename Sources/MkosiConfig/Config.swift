@@ -20,43 +20,62 @@ public struct Config: Sendable {
         self.directory = directory
     }
 
-    public subscript(dest: String) -> Value { values[dest] ?? .null }
+    /// String-keyed access, for the engine only: the rest of mkosi reads `config[.key]`.
+    subscript(dest: String) -> Value { values[dest] ?? .null }
 
     /// Returns a copy with `dest` replaced.
-    public func with(_ dest: String, _ value: Value) -> Config {
+    func with(_ dest: String, _ value: Value) -> Config {
         var c = self
         c.values[dest] = value
         return c
     }
 
-    // Typed access to the settings the rest of mkosi uses most.
-    public var distribution: Distribution { Distribution(rawValue: self["distribution"].string ?? "") ?? .custom }
-    public var release: String { self["release"].string ?? "" }
-    public var architecture: Architecture { Architecture(rawValue: self["architecture"].string ?? "") ?? .native }
-    public var format: String { self["output_format"].string ?? "disk" }
-    public var output: String { self["output"].string ?? "image" }
-    public var outputExtension: String { self["output_extension"].string ?? "" }
-    public var outputDirectory: String? { self["output_dir"].string }
-    public var compression: String { self["compress_output"].string ?? "none" }
-    public var packages: [String] { self["packages"].strings }
-    public var initrds: [String] { self["initrds"].strings }
-    public var dependencies: [String] { self["dependencies"].strings }
-    public var toolsTree: String? { self["tools_tree"].string }
+    /// The value of `key`'s setting in JSON form (as `--json summary` writes it), for code that
+    /// passes values through without looking at them (cache manifests).
+    public func json<T>(_ key: SettingKey<T>) -> JSON { self[key.dest].json }
+
+    /// The parsed value of `setting`, for code that walks the whole table (reports); everything
+    /// else reads typed keys.
+    public func value(of setting: Setting) -> Value { self[setting.dest] }
+
+    /// Returns a copy with the settings named in `pairs` (a `--json summary`-style object, as a
+    /// configure script prints it) replaced; `Files`, `Image` and `BuildSubdirectory` are ignored.
+    ///
+    /// - Throws: `MkosiError.config` naming `source` for an unknown setting or a value of the
+    ///   wrong shape.
+    public func applying(json pairs: [(String, JSON)], from source: String) throws -> Config {
+        var updated = self
+        for (key, value) in pairs where key != "Files" && key != "Image" && key != "BuildSubdirectory" {
+            guard let setting = Settings.byName[key] else {
+                throw MkosiError.config("\(source) printed an unknown setting \(key)")
+            }
+            updated = updated.with(setting.dest, try History.fromJSON(value, setting))
+        }
+        return updated
+    }
+
+    // Shorthands for the settings the rest of mkosi uses most.
+    public var distribution: Distribution { self[.distribution] }
+    public var release: String { self[.release] }
+    public var architecture: Architecture { self[.architecture] }
+    public var format: OutputFormat { self[.outputFormat] }
+    public var output: String { self[.output] }
+    public var outputExtension: String { self[.outputExtension] }
+    public var outputDirectory: String? { self[.outputDirectory] }
+    public var compression: Compression { self[.compressOutput] }
+    public var packages: [String] { self[.packages] }
+    public var initrds: [String] { self[.initrds] }
+    public var dependencies: [String] { self[.dependencies] }
+    public var toolsTree: String? { self[.toolsTree] }
 
     /// `Output=` with the extension, as the output file is named.
     public var outputWithFormat: String { outputExtension.isEmpty ? output : "\(output).\(outputExtension)" }
 
     /// The output name with the extension and the compression suffix.
     public var outputWithCompression: String {
-        let c = compression
-        guard c != "none", ["tar", "cpio", "disk", "sysext", "confext", "portable"].contains(format) else {
-            return outputWithFormat
-        }
-        return "\(outputWithFormat).\(compressionExtension)"
+        guard compression != .none, format.isCompressible else { return outputWithFormat }
+        return "\(outputWithFormat).\(compression.fileExtension)"
     }
-
-    /// The file name suffix of `CompressOutput=` (`zst` for zstd).
-    public var compressionExtension: String { compression == "zstd" ? "zst" : compression }
 
     /// `OutputDirectory=`, else the invocation directory (or its `mkosi/` subdirectory).
     public func outputDirectoryOrDefault(cwd: String) -> String {

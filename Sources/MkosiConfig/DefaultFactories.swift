@@ -47,12 +47,12 @@ enum DefaultFactories {
             if let version = try v("image_version").string, !version.isEmpty { output += "_\(version)" }
             return .string(output)
         case .outputExtension:
-            return .string(outputExtension(try v("output_format").string ?? "disk"))
+            return .string(try format(context).defaultExtension)
         case .compression:
-            switch try v("output_format").string {
-            case "tar", "cpio", "uki", "esp", "addon": return .string("zstd")
-            case "oci": return .string("gz")
-            default: return .string("none")
+            switch try format(context) {
+            case .tar, .cpio, .uki, .esp, .addon: return .string(Compression.zstd.rawValue)
+            case .oci: return .string(Compression.gz.rawValue)
+            default: return .string(Compression.none.rawValue)
             }
         case .sourceDateEpoch:
             var s = Env.get("SOURCE_DATE_EPOCH")
@@ -95,26 +95,20 @@ enum DefaultFactories {
         }
     }
 
-    /// The file name extension of each output format.
-    static func outputExtension(_ format: String) -> String {
-        switch format {
-        case "confext", "disk", "esp", "portable", "sysext": return "raw"
-        case "cpio": return "cpio"
-        case "tar": return "tar"
-        case "uki", "addon": return "efi"
-        default: return ""
-        }
+    /// The final `Format=`.
+    static func format(_ context: ParseContext) throws -> OutputFormat {
+        OutputFormat(rawValue: try context.finalizeValue("output_format").string ?? "") ?? .disk
     }
 
     /// `[default]` when the image looks bootable and so needs the default initrd.
     static func defaultInitrds(_ context: ParseContext) throws -> Value {
-        let format = try context.finalizeValue("output_format").string ?? "disk"
-        let bootable = try context.finalizeValue("bootable").string ?? "auto"
-        if format == "uki" || format == "esp" { return .list([]) }
-        if bootable == "disabled" { return .list([]) }
-        if bootable == "auto" {
+        let format = try format(context)
+        let bootable = ConfigFeature(rawValue: try context.finalizeValue("bootable").string ?? "") ?? .auto
+        if format == .uki || format == .esp { return .list([]) }
+        if bootable == .disabled { return .list([]) }
+        if bootable == .auto {
             let overlay = try context.finalizeValue("overlay").bool ?? false
-            if ["cpio", "directory", "sysext", "confext", "addon", "portable"].contains(format) || overlay {
+            if format == .cpio || format == .directory || format.isExtensionImage || overlay {
                 return .list([])
             }
             let dist = Distribution(rawValue: try context.finalizeValue("distribution").string ?? "") ?? .custom

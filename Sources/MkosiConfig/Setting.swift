@@ -225,8 +225,10 @@ public struct Setting: Sendable {
     public let compatNames: [String]
     /// Deprecated long options still accepted on the command line.
     public let compatLongs: [String]
-    /// The values accepted on the command line, if restricted.
+    /// The values accepted on the command line, if restricted (derived from the setting's enum).
     public let choices: [String]?
+    /// The enum the choices come from.
+    public let choiceEnum: ConfigEnum?
     public let metavar: String?
     /// The value a short flag stores without an argument (`-i`, `-T`, `-a`).
     public let constant: Value?
@@ -241,7 +243,7 @@ public struct Setting: Sendable {
         defaultValue: Value? = nil, factory: DefaultFactory? = nil, suffixes: [String] = [],
         globSuffixes: [String] = [], readText: Bool = false, secret: Bool = false, specifier: Character? = nil,
         scope: Scope = .local, short: String? = nil, long: String, compatNames: [String] = [],
-        compatLongs: [String] = [], choices: [String]? = nil, metavar: String? = nil, constant: Value? = nil,
+        compatLongs: [String] = [], choices: Choices? = nil, metavar: String? = nil, constant: Value? = nil,
         tools: Bool = false, nullable: Bool = false, help: String
     ) {
         self.name = name
@@ -261,7 +263,8 @@ public struct Setting: Sendable {
         self.long = long
         self.compatNames = compatNames
         self.compatLongs = compatLongs
-        self.choices = choices
+        self.choices = choices?.strings
+        self.choiceEnum = choices?.values
         self.metavar = metavar
         self.constant = constant
         self.toolsOK = tools

@@ -105,7 +105,7 @@ public enum Summary {
             ("SELinux Relabel", str("selinux_relabel")),
         ])
 
-        if ["sysext", "confext", "addon", "portable", "disk", "uki", "esp"].contains(c.format) {
+        if c.format.isSignable {
             section("VALIDATION", [
                 ("UEFI SecureBoot", yesNo("secure_boot")), ("UEFI SecureBoot AutoEnroll", yesNo("secure_boot_auto_enroll")),
                 ("SecureBoot Signing Key", or("secure_boot_key", "none")),

@@ -37,7 +37,7 @@ extension ValueParser {
             return .string(try Boolean.parse(value) ? yes : no)
         case .compression:
             guard let value, !value.isEmpty else { return .null }
-            if let c = Compression.names[value] { return .string(c) }
+            if let c = Compression.named(value) { return .string(c.rawValue) }
             return .string(try Boolean.parse(value) ? "zstd" : "none")
         case .uuid:
             guard let value, !value.isEmpty else { return .null }

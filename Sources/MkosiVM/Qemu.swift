@@ -73,24 +73,24 @@ public struct Qemu {
     }
 
     /// `KVM=`: yes requires it; auto uses it only where it can work.
-    public static func useKVM(_ setting: String, cpuinfo: String, canOpen: Bool) throws -> Bool {
+    public static func useKVM(_ setting: ConfigFeature, cpuinfo: String, canOpen: Bool) throws -> Bool {
         let cpuOffersIt = cpuinfo.split(separator: "\n").contains { line in
             line.hasPrefix("flags") && line.split(separator: " ").contains { $0 == "vmx" || $0 == "svm" }
         }
         switch setting {
-        case "enabled":
+        case .enabled:
             guard canOpen else {
                 throw MkosiError(.failed, "KVM=yes, but /dev/kvm cannot be opened", hint: "Use KVM=auto or KVM=no to emulate")
             }
             return true
-        case "disabled": return false
-        default: return canOpen && cpuOffersIt
+        case .disabled: return false
+        case .auto: return canOpen && cpuOffersIt
         }
     }
 
     /// The kernel command line additions upstream makes for `vm`, then `KernelCommandLineExtra=`.
     public static func commandLineExtra(_ config: Config, term: String, columns: Int, rows: Int) -> [String] {
-        let user = config["kernel_command_line_extra"].strings
+        let user = config[.kernelCommandLineExtra]
         var args = ["systemd.wants=network.target"]
         if !user.contains(where: { $0.hasPrefix("SYSTEMD_SULOGIN_FORCE=") }) { args.append("SYSTEMD_SULOGIN_FORCE=1") }
         args += ["rw", "module_blacklist=vmw_vmci", "systemd.tty.columns.hvc0=\(columns)", "systemd.tty.rows.hvc0=\(rows)",
@@ -99,8 +99,8 @@ public struct Qemu {
             args += ["ip=enc0:any", "ip=enp0s1:any", "ip=enp0s2:any", "ip=host0:any", "ip=none"]
         }
         if !user.contains(where: { $0.hasPrefix("loglevel=") }) { args.append("loglevel=4") }
-        let console = config["console"].string ?? "native"
-        if console != "gui" && console != "headless" {
+        let console = config[.console]
+        if console != .gui && console != .headless {
             args += ["systemd.tty.term.console=\(term)", "systemd.tty.columns.console=\(columns)",
                      "systemd.tty.rows.console=\(rows)", "console=hvc0", "TERM=\(term)"]
         }
@@ -136,8 +136,7 @@ public struct Qemu {
     /// (`firstboot.locale`, `firstboot.timezone`) unless set, and `fstab.extra` for runtime trees.
     func credentials(fstab: String) throws -> [(String, [UInt8])] {
         var result: [(String, [UInt8])] = []
-        for item in config["credentials"].list ?? [] {
-            guard case .credential(let c) = item else { continue }
+        for c in config[.credentials] {
             if let value = c.value {
                 result.append((c.name, Array(value.utf8)))
             } else if let path = c.path {
@@ -166,16 +165,16 @@ public struct Qemu {
     /// Boots the image; returns qemu's exit status.
     public func run() throws -> Int32 {
         let format = config.format
-        guard ["disk", "uki", "esp", "cpio"].contains(format) else {
-            throw MkosiError(.unsupported, "'vm' boots Format=disk, uki, esp and cpio images in this mkosi (Format=\(format))")
+        guard [.disk, .uki, .esp, .cpio].contains(format) else {
+            throw MkosiError(.unsupported, "'vm' boots Format=disk, uki, esp and cpio images in this mkosi (Format=\(format.rawValue))")
         }
         let image = Path.join(outputDirectory, config.outputWithCompression)
         guard FS.exists(image) else {
             throw MkosiError(.failed, "Image '\(config.image)' has not been built yet",
                              hint: "Run 'mkosi build' first, or use 'mkosi -f vm' to build it")
         }
-        guard config.compression == "none" || format != "disk" else {
-            throw MkosiError(.unsupported, "Cannot boot a compressed disk image (CompressOutput=\(config.compression))",
+        guard config.compression == .none || format != .disk else {
+            throw MkosiError(.unsupported, "Cannot boot a compressed disk image (CompressOutput=\(config.compression.rawValue))",
                              hint: "Build it with CompressOutput=none")
         }
         let temp = try FS.makeTemporaryDirectory(in: Env.get("TMPDIR") ?? "/var/tmp", prefix: "mkosi-vm")
@@ -188,33 +187,33 @@ public struct Qemu {
         }
 
         var bootImage = image
-        if config["ephemeral"].bool == true && format != "cpio" {
+        if config[.ephemeral] && format != .cpio {
             let copy = image + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
             ephemeralCopy = copy  // removed by the defer above, also when the copy fails half-way
             try HostCommand.run(["cp", "--reflink=auto", "--sparse=always", image, copy])
             bootImage = copy
         }
-        if let size = config["runtime_size"].int, format == "disk" {
+        if let size = config[.runtimeSize], format == .disk {
             var s = sandbox(temp: temp)
             s.bind(bootImage, "/work/image")
             try HostCommand.run(s.argv(for: ["systemd-repart", "--definitions=/", "--no-pager", "--size=\(size)", "--pretty=no",
                                              "--offline=yes", "/work/image"], helper: helper), display: ["systemd-repart", "--size=\(size)", bootImage])
         }
 
-        let firmwareSetting = config["firmware"].string ?? "auto"
-        let directKernel = firmwareSetting == "linux" || firmwareSetting == "linux-noinitrd" || format == "cpio"
-        let secureBoot = firmwareSetting == "uefi-secure-boot" || (firmwareSetting == "auto" && !directKernel)
+        let firmwareSetting = config[.firmware]
+        let directKernel = firmwareSetting.isLinux || format == .cpio
+        let secureBoot = firmwareSetting == .uefiSecureBoot || (firmwareSetting == .auto && !directKernel)
         let kvmFd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
         let canOpenKVM = kvmFd >= 0
         if canOpenKVM { close(kvmFd) }
-        let kvm = try Qemu.useKVM(config["kvm"].string ?? "auto", cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "",
+        let kvm = try Qemu.useKVM(config[.kvm], cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "",
                                   canOpen: canOpenKVM)
         if !kvm { Log.info("Emulating the CPU (TCG): no usable KVM on this machine") }
 
-        let ram = (config["ram"].int ?? 2 << 30) >> 20
-        var cpus = config["cpus"].int ?? 1
+        let ram = config[.ram] >> 20
+        var cpus = config[.cpus]
         if cpus == 0 { cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-        let trees = config["runtime_trees"].trees
+        let trees = config[.runtimeTrees]
         var machine = "type=\(config.architecture == .arm64 ? "virt" : "q35")"
         if !directKernel { machine += secureBoot ? ",smm=on" : ",smm=off" }
         if !trees.isEmpty { machine += ",memory-backend=mem" }
@@ -225,10 +224,10 @@ public struct Qemu {
                     "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0,id=rng-device0",
                     "-device", "virtio-balloon,free-page-reporting=on", "-no-user-config"]
         if !trees.isEmpty { argv += ["-object", "memory-backend-memfd,id=mem,size=\(ram)M,share=on"] }
-        switch config["runtime_network"].string ?? "user" {
-        case "none": argv += ["-nic", "none"]
-        case "interface": argv += ["-nic", "tap,script=no,model=virtio-net-pci"]
-        default: argv += ["-nic", "user,model=virtio-net-pci"]
+        switch config[.runtimeNetwork] {
+        case .none: argv += ["-nic", "none"]
+        case .interface: argv += ["-nic", "tap,script=no,model=virtio-net-pci"]
+        case .user: argv += ["-nic", "user,model=virtio-net-pci"]
         }
         if kvm {
             s.bind("/dev/kvm", "/dev/kvm")
@@ -237,8 +236,7 @@ public struct Qemu {
             argv += ["-cpu", "max", "-accel", "tcg"]
         }
         argv += ["-nographic", "-nodefaults"]
-        let console = config["console"].string ?? "native"
-        if console != "headless" {
+        if config[.console] != .headless {
             argv += ["-chardev", "stdio,mux=on,id=console,signal=off", "-device", "virtio-serial-pci,id=mkosi-virtio-serial-pci",
                      "-device", "virtconsole,chardev=console", "-mon", "console"]
         }
@@ -260,12 +258,12 @@ public struct Qemu {
             if secureBoot { argv += ["-global", "ICH9-LPC.disable_s3=1", "-global", "driver=cfi.pflash01,property=secure,value=on"] }
         }
 
-        if format == "uki" && !directKernel {
+        if format == .uki && !directKernel {
             // OVMF starts the UKI handed over as the kernel like any EFI program.
             s.bind(bootImage, "/work/uki.efi", readOnly: true)
             argv += ["-kernel", "/work/uki.efi"]
         }
-        if format == "disk" || format == "esp" {
+        if format == .disk || format == .esp {
             s.bind(bootImage, "/work/image")
             argv += ["-blockdev", "driver=raw,node-name=mkosi,discard=unmap,file.driver=file,file.filename=/work/image,file.aio=threads",
                      "-device", "virtio-blk-pci,drive=mkosi,bootindex=1"]
@@ -313,22 +311,22 @@ public struct Qemu {
         }
 
         if directKernel {
-            let kernel = config["linux"].string ?? Path.join(outputDirectory, "\(config.output).vmlinuz")
+            let kernel = config[.linux] ?? Path.join(outputDirectory, "\(config.output).vmlinuz")
             guard FS.exists(kernel) else {
                 throw MkosiError(.failed, "No kernel for direct boot: \(kernel) does not exist",
                                  hint: "Build with SplitArtifacts=kernel (the default), or set Linux=")
             }
             s.bind(kernel, "/work/vmlinuz", readOnly: true)
             argv += ["-kernel", "/work/vmlinuz"]
-            var cmdline = config["kernel_command_line"].strings
-            if firmwareSetting != "linux-noinitrd" {
-                let initrd = format == "cpio" ? image : Path.join(outputDirectory, "\(config.output).initrd")
+            var cmdline = config[.kernelCommandLine]
+            if firmwareSetting != .linuxNoInitrd {
+                let initrd = format == .cpio ? image : Path.join(outputDirectory, "\(config.output).initrd")
                 if FS.exists(initrd) {
                     s.bind(initrd, "/work/initrd", readOnly: true)
                     argv += ["-initrd", "/work/initrd"]
                 }
             }
-            if format == "disk" && !extra.contains(where: { $0.hasPrefix("root=") }) {
+            if format == .disk && !extra.contains(where: { $0.hasPrefix("root=") }) {
                 cmdline.append(try rootArgument(bootImage, temp: temp))
             }
             argv += ["-append", (cmdline + extra).joined(separator: " ")]
@@ -337,7 +335,7 @@ public struct Qemu {
             argv += ["-smbios", "type=11,value=io.systemd.stub.kernel-cmdline-extra=\(value)",
                      "-smbios", "type=11,value=io.systemd.boot.kernel-cmdline-extra=\(value)"]
         }
-        argv += config["qemu_args"].strings + extraArguments
+        argv += config[.qemuArgs] + extraArguments
         return try HostCommand.run(s.argv(for: argv, helper: helper), display: argv, check: false)
     }
 

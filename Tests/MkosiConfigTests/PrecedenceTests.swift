@@ -154,7 +154,7 @@ import Testing
         let p = try Project(["mkosi.conf": "[Distribution]\nDistribution=debian\nRelease=trixie\n[Content]\nPackages=linux-image-amd64\nInitrdPackages=extra\n"])
         let images = try p.load().images
         #expect(images.map(\.image) == ["default-initrd", "main"])
-        #expect(images[0].format == "cpio" && images[0].packages.contains("extra"))
+        #expect(images[0].format == .cpio && images[0].packages.contains("extra"))
         #expect(images[1].initrds == [p.dir + "/initrd"])
         #expect(images[1].dependencies == ["default-initrd"])
     }
@@ -163,7 +163,7 @@ import Testing
         let p = try Project(["mkosi.conf": "[Build]\nToolsTree=default\nToolsTreeDistribution=debian\nToolsTreeRelease=trixie\nToolsTreePackages=extra\n"])
         let loaded = try p.load()
         let tools = try #require(loaded.tools)
-        #expect(tools.image == "tools" && tools.format == "directory" && tools.release == "trixie")
+        #expect(tools.image == "tools" && tools.format == .directory && tools.release == "trixie")
         #expect(tools.packages.contains("extra") && tools.packages.contains("systemd-repart"))
         #expect(loaded.main?.toolsTree == p.dir + "/mkosi.tools")
     }

@@ -41,12 +41,12 @@ struct QemuTests {
 
     @Test func kvmOnlyWhereTheCPUOffersIt() throws {
         let withVMX = "processor : 0\nflags\t\t: fpu vme vmx sse\n", without = "flags\t\t: fpu vme hypervisor sse\n"
-        #expect(try Qemu.useKVM("auto", cpuinfo: withVMX, canOpen: true))
-        #expect(try !Qemu.useKVM("auto", cpuinfo: without, canOpen: true))
-        #expect(try !Qemu.useKVM("auto", cpuinfo: withVMX, canOpen: false))
-        #expect(try !Qemu.useKVM("disabled", cpuinfo: withVMX, canOpen: true))
-        #expect(try Qemu.useKVM("enabled", cpuinfo: without, canOpen: true))
-        #expect(throws: MkosiError.self) { try Qemu.useKVM("enabled", cpuinfo: withVMX, canOpen: false) }
+        #expect(try Qemu.useKVM(.auto, cpuinfo: withVMX, canOpen: true))
+        #expect(try !Qemu.useKVM(.auto, cpuinfo: without, canOpen: true))
+        #expect(try !Qemu.useKVM(.auto, cpuinfo: withVMX, canOpen: false))
+        #expect(try !Qemu.useKVM(.disabled, cpuinfo: withVMX, canOpen: true))
+        #expect(try Qemu.useKVM(.enabled, cpuinfo: without, canOpen: true))
+        #expect(throws: MkosiError.self) { try Qemu.useKVM(.enabled, cpuinfo: withVMX, canOpen: false) }
     }
 
     @Test func commandLineExtraAndEscaping() throws {
