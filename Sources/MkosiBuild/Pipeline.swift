@@ -12,7 +12,6 @@ import MkosiSandbox
 /// previous output stays untouched and the workspace is removed.
 public enum Pipeline {
     public static func build(_ config: Config, args: Args, cwd: String, session: BuildSession) throws {
-        try checkSupported(config)
         let context = try BuildContext(config: config, args: args, cwd: cwd, session: session)
         defer { context.cleanup() }
         do {
@@ -170,33 +169,6 @@ public enum Pipeline {
             try Scripts.run(config[.buildScripts], arguments: context.args.cmdline, context: context, extras: extras)
         }
         try TreeCopy.install([ConfigTree(source: dest, target: nil)], into: context)
-    }
-
-    /// Refuses what this version cannot build yet, before any work is done.
-    static func checkSupported(_ config: Config) throws {
-        guard config.distribution.isAptDistribution || config.distribution == .custom else {
-            throw MkosiError(.unsupported, "Building \(config.distribution.rawValue) images is not implemented yet",
-                             hint: "Debian, Ubuntu and Kali images can be built")
-        }
-        guard [.directory, .tar, .cpio, .disk, .uki, .esp, .none].contains(config.format) else {
-            throw MkosiError(.unsupported, "Format=\(config.format.rawValue) is not implemented yet",
-                             hint: "Format=disk, uki, esp, directory, tar and cpio work")
-        }
-        if config[.overlay] {
-            throw MkosiError(.unsupported, "Overlay=yes is not implemented yet in this mkosi",
-                             hint: "It is meant for system and configuration extensions, which come with disk images")
-        }
-        // Boot features whose absence would produce a different image than asked for.
-        guard Boot.wantEFI(config) || config[.bootable] == .enabled else { return }
-        let refused: [(Bool, String)] = [
-            (config[.biosBootloader] == .grub, "BiosBootloader=grub"),
-            (config[.shimBootloader] != .none, "ShimBootloader=\(config[.shimBootloader].rawValue)"),
-            (config[.secureBoot], "SecureBoot=yes (signing boot loaders and UKIs)"),
-        ]
-        for (set, what) in refused where set {
-            throw MkosiError(.unsupported, "\(what) is not implemented yet in this mkosi",
-                             hint: "Bootable images with systemd-boot and unsigned UKIs work")
-        }
     }
 
     /// `/etc/machine-id`: `MachineId=`, or `uninitialized` so the first boot generates one.

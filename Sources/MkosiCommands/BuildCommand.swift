@@ -17,6 +17,8 @@ enum BuildCommand {
     static func build(_ loaded: LoadedConfiguration) throws {
         guard let main = loaded.main else { return }
         let args = loaded.args
+        // Configure scripts may have asked for something refused since the first check.
+        try SupportCheck.run(loaded, building: true, quiet: true)
         if let tools = loaded.tools { try ToolsTree.ensure(tools, args: args, cwd: loaded.cwd) }
         for image in loaded.images {
             if let tree = image.toolsTree, !FS.isDirectory(Path.join(tree, "usr")) {

@@ -48,6 +48,9 @@ public enum Mkosi {
             Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
             return 0
         }
+        if [.build, .shell, .boot, .vm, .qemu].contains(args.verb) {
+            try SupportCheck.run(loaded, building: args.verb == .build || args.force > 0)
+        }
         switch args.verb {
         case .help:
             Terminal.writeStdout(HelpText.render())

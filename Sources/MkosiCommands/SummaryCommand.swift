@@ -42,15 +42,7 @@ enum OriginReport {
         }
     }
 
-    static func describe(_ origins: [Origin], cwd: String) -> String {
-        origins.map { o -> String in
-            switch o {
-            case .file(let path, let line): return "\(Path.relative(path, to: cwd) ?? path):\(line)"
-            case .autoFile(let path): return "auto-detected \(Path.relative(path, to: cwd) ?? path)"
-            default: return o.description
-            }
-        }.joined(separator: ", ")
-    }
+    static func describe(_ origins: [Origin], cwd: String) -> String { Origin.describe(origins, cwd: cwd) }
 
     static func images(_ loaded: LoadedConfiguration) -> [Config] {
         (loaded.tools.map { [$0] } ?? []) + loaded.images

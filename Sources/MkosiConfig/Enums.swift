@@ -57,6 +57,14 @@ public struct ConfigEnum: Sendable {
     public static let toolsTreeProfile = ConfigEnum(ToolsTreeProfile.self)
     public static let initrdProfile = ConfigEnum(InitrdProfile.self)
     public static let compression = ConfigEnum(Compression.self)
+
+    /// Every enum above, for the table's self-checks.
+    public static let all: [ConfigEnum] = [
+        distribution, architecture, outputFormat, manifestFormat, feature, bootloader, biosBootloader, shimBootloader,
+        unifiedKernelImage, cacheOnly, firmware, console, network, vmm, diskType, ssh, incremental, buildSourcesEphemeral,
+        verity, secureBootSignTool, artifactOutput, driveFlag, keySourceType, certificateSourceType, docFormat,
+        toolsTreeProfile, initrdProfile, compression,
+    ]
 }
 
 /// The command-line choices of a setting: its enum's values, and `""` (reset) where accepted.

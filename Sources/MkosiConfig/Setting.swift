@@ -236,6 +236,8 @@ public struct Setting: Sendable {
     public let toolsOK: Bool
     /// The value may be explicitly unset (null); an assignment then hides the default.
     public let nullable: Bool
+    /// Whether this implementation acts on the setting.
+    public let support: Support
     public let help: String
 
     public init(
@@ -244,7 +246,7 @@ public struct Setting: Sendable {
         globSuffixes: [String] = [], readText: Bool = false, secret: Bool = false, specifier: Character? = nil,
         scope: Scope = .local, short: String? = nil, long: String, compatNames: [String] = [],
         compatLongs: [String] = [], choices: Choices? = nil, metavar: String? = nil, constant: Value? = nil,
-        tools: Bool = false, nullable: Bool = false, help: String
+        tools: Bool = false, nullable: Bool = false, support: Support, help: String
     ) {
         self.name = name
         self.dest = dest
@@ -269,6 +271,7 @@ public struct Setting: Sendable {
         self.constant = constant
         self.toolsOK = tools
         self.nullable = nullable
+        self.support = support
         self.help = help
     }
 

@@ -86,7 +86,9 @@ extension Optional: SettingValue where Wrapped: SettingValue {
 }
 
 extension Array: SettingValue where Element: SettingValue {
+    /// A null list (a computed default that found nothing, `ProxyExclude=`) reads as empty.
     public static func decode(_ value: Value) -> Self? {
+        if value.isNull { return [] }
         guard let list = value.list else { return nil }
         var result: [Element] = []
         for item in list {

@@ -65,11 +65,11 @@ public enum Settings {
     /// The settings of a `[UKIProfile]` file.
     static let ukiProfileSettings: [Setting] = [
         Setting("Profile", .config, dest: "profile", parser: .dict(delimiter: nil, item: .keyValue, unescape: false),
-                long: "--profile", help: "Contents of the .profile section"),
+                long: "--profile", support: .configuration, help: "Contents of the .profile section"),
         Setting("Cmdline", .config, dest: "cmdline", parser: .list(ListOptions(delimiter: " ")),
-                long: "--cmdline", help: "Appended to the base command line for this profile"),
+                long: "--cmdline", support: .configuration, help: "Appended to the base command line for this profile"),
         Setting("SignExpectedPcr", .config, dest: "sign_expected_pcr", parser: .boolean,
-                defaultValue: .bool(true), long: "--sign-expected-pcr", help: "Sign the PCR policy for this profile"),
+                defaultValue: .bool(true), long: "--sign-expected-pcr", support: .configuration, help: "Sign the PCR policy for this profile"),
     ]
 }
 

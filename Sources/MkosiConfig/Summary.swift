@@ -170,6 +170,14 @@ public enum Summary {
                 ("QEMU Extra Arguments", list("qemu_args")),
             ])
         }
+        // Not in upstream's summary: what this build would not honour as configured.
+        let findings = SupportReport.findings(c, cwd: cwd)
+        if !findings.isEmpty {
+            section("NOT HONOURED BY THIS MKOSI", findings.map { f in
+                let kind = f.kind == .refused ? "refused" : f.kind == .unhonoured ? "ignored (warning)" : "no effect here"
+                return (f.setting.name, "\(kind): \(f.location): \(f.assignment) \(f.reason)")
+            })
+        }
         return s
     }
 

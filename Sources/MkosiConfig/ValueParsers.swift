@@ -134,8 +134,9 @@ extension ValueParser {
         case .artifactList:
             guard let value, !value.isEmpty else { return .list([]) }
             if let b = Boolean.tryParse(value) {
-                let compat = b ? ["uki", "kernel", "initrd", "partitions"] : ["uki", "kernel", "initrd"]
-                return .list(compat.map(Value.string))
+                // The old boolean form: yes also split the partitions.
+                let compat: [ArtifactOutput] = b ? [.uki, .kernel, .initrd, .partitions] : [.uki, .kernel, .initrd]
+                return .list(compat.map { .string($0.rawValue) })
             }
             return try ValueParser.list(ListOptions(item: .enumeration(.artifactOutput))).parse(value, old: old, env: env)
         case .list(let options):

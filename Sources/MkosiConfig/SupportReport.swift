@@ -1,0 +1,104 @@
+import MkosiCore
+
+/// One setting of one image that this implementation will not act on as configured.
+public struct SupportFinding: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// Ignoring it would change or weaken the image: the build must not start.
+        case refused
+        /// Not honoured yet, but only a convenience is lost.
+        case unhonoured
+        /// Honoured in general, but meaningless for this image's format or distribution.
+        case notApplicable
+    }
+
+    public let kind: Kind
+    public let setting: Setting
+    public let image: String
+    /// `Name=value`, as the user would write it.
+    public let assignment: String
+    /// Where the value was set ("mkosi.conf:5", "command line (--tpm)").
+    public let location: String
+    /// The sentence after the assignment.
+    public let reason: String
+
+    /// `mkosi.conf:5: TPM=yes is not honoured yet …`.
+    public var message: String {
+        let image = self.image == "main" ? "" : " (image \(self.image))"
+        return "\(location): \(assignment)\(image) \(reason)"
+    }
+}
+
+/// Walks the settings table against the final configuration: every setting given a value that
+/// this build will not honour, or that means nothing for the image, is reported, so that no
+/// setting is silently ignored. Pure: the caller decides how to show the findings.
+public enum SupportReport {
+    /// The findings for every image of `loaded` (the tools tree first, the main image last);
+    /// values an image only inherits from the main image are reported once, on the main image.
+    public static func findings(_ loaded: LoadedConfiguration) -> [SupportFinding] {
+        ((loaded.tools.map { [$0] } ?? []) + loaded.images).flatMap { findings($0, cwd: loaded.cwd) }
+    }
+
+    public static func findings(_ config: Config, cwd: String) -> [SupportFinding] {
+        var result: [SupportFinding] = []
+        var seen: Set<String> = []
+        for s in Settings.all where seen.insert(s.dest).inserted {
+            let origins = (config.origins[s.dest] ?? []).filter { $0 != .defaultValue && $0 != .mainImage }
+            guard !origins.isEmpty else { continue }
+            let value = config.value(of: s)
+            if s.factory == nil, value == Settings.staticDefault(s.dest) { continue }
+            let assignment = "\(s.name)=\(render(value))"
+            let location = Origin.describe(origins, cwd: cwd)
+            func add(_ kind: SupportFinding.Kind, _ reason: String) {
+                result.append(SupportFinding(kind: kind, setting: s, image: config.image, assignment: assignment,
+                                             location: location, reason: reason))
+            }
+            if let formats = s.support.formats, !formats.contains(config.format) {
+                add(.notApplicable, "has no effect on Format=\(config.format.rawValue) images")
+                continue
+            }
+            if let applies = s.support.distributions, !applies(config.distribution) {
+                add(.notApplicable, "has no effect on \(config.distribution.prettyName) images")
+                continue
+            }
+            switch s.support.status {
+            case .honoured, .configuration:
+                break
+            case .notYet(let impact):
+                add(impact == .refuse ? .refused : .unhonoured,
+                    impact == .refuse ? "is not implemented yet in this mkosi"
+                        : "is not honoured yet by this mkosi and has no effect")
+            case .values(let impact, let accepts, let what):
+                guard !accepts(value) else { continue }
+                add(impact == .refuse ? .refused : .unhonoured,
+                    impact == .refuse ? "asks for \(what), which is not implemented yet in this mkosi"
+                        : "asks for \(what), which this mkosi does not honour yet; it has no effect")
+            }
+        }
+        return result
+    }
+
+    /// A value as it would be written in a configuration file.
+    public static func render(_ v: Value) -> String {
+        switch v {
+        case .null: return ""
+        case .bool(let b): return b ? "yes" : "no"
+        case .list(let l): return l.map(render).joined(separator: " ")
+        case .dict(let d): return d.pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        default: return v.display
+        }
+    }
+}
+
+extension Origin {
+    /// Origins as a reader finds them: files below `cwd` relative to it, joined by commas.
+    public static func describe(_ origins: [Origin], cwd: String) -> String {
+        origins.map { o -> String in
+            switch o {
+            case .file(let path, let line): return "\(Path.relative(path, to: cwd) ?? path):\(line)"
+            case .autoFile(let path): return "auto-detected \(Path.relative(path, to: cwd) ?? path)"
+            case .promoted(let inner): return describe(inner, cwd: cwd)
+            default: return o.description
+            }
+        }.joined(separator: ", ")
+    }
+}
