@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <signal.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +20,26 @@ const int MKOSI_CLONE_NEWNS = CLONE_NEWNS;
 const int MKOSI_CLONE_NEWUSER = CLONE_NEWUSER;
 
 int mkosi_unshare(int flags) { return unshare(flags); }
+
+int mkosi_unshare_network(void) {
+        if (unshare(CLONE_NEWNET) < 0)
+                return -1;
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+        if (r >= 0) {
+                ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+        }
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return r < 0 ? -1 : 0;
+}
 
 int mkosi_pivot_root(const char *new_root, const char *put_old) {
         return (int) syscall(SYS_pivot_root, new_root, put_old);

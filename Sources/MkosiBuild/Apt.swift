@@ -270,7 +270,7 @@ public struct Apt {
         // and the build fails later with a confusing "Unable to locate package".
         do {
             try invoke("update", ["--error-on=any"])
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             e.hint = "Check that the mirror (Mirror=, LocalMirror=, or the sources in mkosi.sandbox/) is reachable and signed with a known key"
             throw e
         }
@@ -310,7 +310,7 @@ public struct Apt {
         }.joined(separator: " && ")
         do {
             try context.run(["sh", "-e", "-c", script], in: s)
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code {
                 e.message = "Unpacking the \(debs.count) essential packages (dpkg-deb --fsys-tarfile DEB | tar -x -C /buildroot) "
                     + "failed with exit status \(status)"

@@ -343,7 +343,9 @@ enum Boot {
         s.bind(tree, "/work/esp", readOnly: true)
         s.bind(definitions, "/work/definitions", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
-        var argv = ["systemd-repart", "--dry-run=no", "--no-pager", "--json=pretty", "--root=/work/esp", "--offline=yes",
+        Disk.repartDevices(&s, config)
+        var argv = ["systemd-repart", "--dry-run=no", "--no-pager", "--json=pretty", "--root=/work/esp",
+                    "--offline=\(config[.repartOffline] ? "yes" : "no")",
                     "--empty=create", "--size=auto", "--seed=\(config[.seed])", "--definitions=/work/definitions"]
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         _ = try context.capture(argv + ["/work/out/\(Path.basename(output))"], in: s)

@@ -137,9 +137,15 @@ public final class BuildContext {
     /// The tools tree the image's tools come from (`ToolsTree=`), or nil for the host's.
     public var toolsTree: String? { config[.toolsTree] }
 
-    /// A sandbox with the tools (the tools tree's, else the host's) and no image.
+    /// A sandbox with the tools (the tools tree's, else the host's) and no image; the
+    /// certificate stores are the tools tree's unless `ToolsTreeCertificates=no`, and
+    /// `ExtraSearchPaths=` are mounted where they are on the host (`baseEnvironment` puts them
+    /// first on `$PATH`).
     public func bareToolsSandbox() -> Sandbox {
-        Sandbox.withTools(tree: toolsTree, userNamespace: unprivileged)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: unprivileged,
+                                  certificatesFromTree: config[.toolsTreeCertificates])
+        for path in config[.extraSearchPaths] { s.bind(path, readOnly: true) }
+        return s
     }
 
     /// A sandbox with the tools (the tools tree's, else the host's) and the image at `/buildroot`.
@@ -163,10 +169,12 @@ public final class BuildContext {
                                 display: argv).output
     }
 
-    /// The environment of every tool: a clean one with a sane PATH, plus `Environment=`.
+    /// The environment of every tool: a clean one with a sane PATH (`ExtraSearchPaths=` first),
+    /// the proxy settings, then the user's variables (`userEnvironment`).
     public func baseEnvironment() -> [String: String] {
+        let path = config[.extraSearchPaths] + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
         var env: [String: String] = [
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": path.joined(separator: ":"),
             "HOME": "/", "LANG": "C.UTF-8", "TERM": Env.get("TERM") ?? "dumb",
             "SYSTEMD_IN_CHROOT": "1", "SYSTEMD_HWDB_UPDATE_BYPASS": "1",
         ]
@@ -174,7 +182,34 @@ public final class BuildContext {
         if let proxy = config[.proxyURL] {
             for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] { env[k] = proxy }
         }
-        for (k, v) in config[.environment].pairs { env[k] = v }
+        let exclude = config[.proxyExclude]
+        if !exclude.isEmpty {
+            for k in ["no_proxy", "NO_PROXY"] { env[k] = exclude.joined(separator: ",") }
+        }
+        for (k, v) in userEnvironment() { env[k] = v }
         return env
+    }
+
+    /// The variables the user asks for, in the order they apply: `EnvironmentFiles=`
+    /// (`mkosi.env` first), each read now, then `Environment=`, which wins.
+    ///
+    /// A file holds `NAME=VALUE` lines, taken literally as upstream does (no quotes or `export`
+    /// removed); `NAME` alone copies mkosi's own variable. Beyond upstream, blank lines and lines
+    /// starting with `#` are skipped instead of becoming variables with odd names.
+    public func userEnvironment() -> [(String, String)] {
+        var result: [(String, String)] = []
+        for file in config[.environmentFiles] {
+            let text = (try? FS.readText(file)) ?? ""
+            for raw in text.split(separator: "\n") {
+                let line = String(raw).trimmed()
+                if line.isEmpty || line.hasPrefix("#") { continue }
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0]).trimmed()
+                guard !name.isEmpty else { continue }
+                result.append((name, parts.count == 1 ? (Env.get(name) ?? "") : String(parts[1]).trimmed()))
+            }
+        }
+        result += config[.environment].pairs
+        return result
     }
 }

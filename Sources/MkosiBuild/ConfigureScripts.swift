@@ -54,7 +54,7 @@ public enum ConfigureScripts {
         do {
             output = try HostCommand.capture(s.argv(for: ["/work/configure"], helper: context.helper), environment: env,
                                              inputFile: input).output
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }
             throw e
         }

@@ -72,6 +72,14 @@ public enum Disk {
         return false
     }
 
+    /// `RepartOffline=no`: systemd-repart works through loop devices, so it sees the host's
+    /// `/dev` and `/sys` (which needs root; `BuildCommand` checks that first).
+    static func repartDevices(_ s: inout Sandbox, _ config: Config) {
+        guard !config[.repartOffline] else { return }
+        s.bind("/dev", "/dev")
+        s.bind("/sys", "/sys", readOnly: true)
+    }
+
     /// Runs systemd-repart over the staged image. `first` creates the image, with the ESP and
     /// XBOOTLDR partitions deferred when `deferESP`; a second pass fills them. Returns the
     /// partitions.
@@ -80,8 +88,9 @@ public enum Disk {
         let config = context.config
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
-        var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot", "--offline=yes",
-                    "--seed=\(config[.seed])"]
+        repartDevices(&s, config)
+        var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot",
+                    "--offline=\(config[.repartOffline] ? "yes" : "no")", "--seed=\(config[.seed])"]
         if first {
             argv += ["--empty=create", "--size=\(config[.outputSize].map(String.init) ?? "auto")"]
             if deferESP { argv.append("--defer-partitions=esp,xbootldr") }
@@ -109,7 +118,7 @@ public enum Disk {
         let output: String
         do {
             output = try context.capture(argv, in: s)
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             if e.hint == nil {
                 let configured = config[.repartDirectories]
                 let which = configured.isEmpty ? "the default partition layout" : "the partition definitions in \(configured.joined(separator: ", "))"

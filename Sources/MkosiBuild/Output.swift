@@ -53,6 +53,7 @@ public enum Output {
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
+        try context.step("post-output scripts") { try Scripts.runPostOutput(context) }
         try place(context)
     }
 
@@ -98,7 +99,7 @@ public enum Output {
                 }
                 try HostCommand.run(["sh", "-c", "\"$0\" sign \"$1\" < \"$2\" > \"$3\"", tool, key, sums, signature])
             }
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             if e.hint == nil { e.hint = "Check that Key= names a secret key \(tool) can use without a passphrase prompt" }
             throw e
         }

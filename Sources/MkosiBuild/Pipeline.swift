@@ -16,7 +16,7 @@ public enum Pipeline {
         defer { context.cleanup() }
         do {
             try build(context)
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             // Tools report a full disk in their own words, somewhere in their output.
             let places = [("workspace", Path.dirname(context.workspace)), ("package cache", context.packageCache),
                           ("output directory", context.outputDirectory)]
@@ -29,13 +29,13 @@ public enum Pipeline {
 
     static func build(_ context: BuildContext) throws {
         let config = context.config, args = context.args
-        Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format))"))
+        Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format.rawValue))"))
 
         defer { context.reportStepTimes() }
         // Fail before the packages are installed when the tools are too old.
         if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
-        try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context) }
+        try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
         let apt = config.distribution.isAptDistribution ? Apt(context) : nil
         let hasBuildScripts = !config[.buildScripts].isEmpty
         if hasBuildScripts {
@@ -57,12 +57,12 @@ public enum Pipeline {
                 try step("install Packages=") { try apt.install(config.packages) }
             }
             try writeMachineId(context)
-            try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context) }
+            try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
             if hasBuildScripts {
                 try step("build packages, prepare scripts (build)") {
                     try withBuildOverlay(context) {
                         try apt?.install(config[.buildPackages])
-                        try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context)
+                        try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context, extras: .init(network: true))
                     }
                 }
             }
@@ -141,7 +141,7 @@ public enum Pipeline {
         let context = try BuildContext(config: config, args: args, cwd: cwd)
         defer { context.cleanup() }
         try FS.makeDirectories(context.outputDirectory)
-        var extras = Scripts.Extras()
+        var extras = Scripts.Extras(network: false)
         extras.binds.append((context.outputDirectory, "/work/out", false))
         try Scripts.run(scripts, arguments: [], context: context, extras: extras)
     }

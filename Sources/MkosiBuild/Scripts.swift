@@ -11,7 +11,10 @@ public enum Scripts {
     public struct Extras {
         public var binds: [(String, String, Bool)] = []
         public var environment: [String: String] = [:]
-        public init() {}
+        /// Whether the script reaches the network: nil follows `WithNetwork=` (build, postinst
+        /// and finalize scripts); prepare and sync scripts always do, as upstream.
+        public var network: Bool? = nil
+        public init(network: Bool? = nil) { self.network = network }
     }
 
     /// Runs `scripts` in order with `arguments` (e.g. `final`, or the command line after `--`).
@@ -23,20 +26,14 @@ public enum Scripts {
 
     static func runOne(_ script: String, arguments: [String], context: BuildContext, extras: Extras) throws {
         let config = context.config
-        if !FS.isExecutable(script) {
-            guard config[.makeScriptsExecutable] else {
-                throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
-            }
-            guard let st = FS.stat(script), chmod(script, mode_t(st.permissions | 0o111)) == 0 else {
-                throw FS.systemError("Cannot make \(script) executable")
-            }
-        }
+        try makeExecutable(script, config: config)
         let name = Path.basename(script)
         let chroot = name.hasSuffix(".chroot")
         var s: Sandbox
+        let network = extras.network ?? config[.withNetwork]
         if chroot {
             s = context.imageSandbox()
-            if config[.withNetwork] { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
+            if network { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
         } else if config.distribution.isAptDistribution {
             // The package manager's sandbox, so that mkosi-install and friends work.
             s = Apt(context).sandbox()
@@ -60,6 +57,10 @@ public enum Scripts {
         if let packages = context.packageDirectory { s.bind(packages, "/work/packages") }
         for (source, target, readOnly) in extras.binds { s.bind(source, target, readOnly: readOnly) }
         s.workingDirectory = "/work/src"
+        // WithNetwork=no: a network namespace of the script's own with only loopback.
+        s.network = network
+        try writeConfigJSON(context)
+        s.bind(context.workspace + "/config.json", "/work/config.json", readOnly: true)
 
         var env = chroot || !config.distribution.isAptDistribution ? context.baseEnvironment() : Apt(context).environment()
         if !chroot { env["PATH"] = "/work/helpers:" + (env["PATH"] ?? "/usr/bin:/bin") }
@@ -80,24 +81,93 @@ public enum Scripts {
         env["MKOSI_UID"] = String(getuid())
         env["MKOSI_GID"] = String(getgid())
         env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
-        env["WITH_NETWORK"] = config[.withNetwork] ? "1" : "0"
+        env["WITH_NETWORK"] = network ? "1" : "0"
+        env["MKOSI_CONFIG"] = "/work/config.json"
         if let id = config[.imageID] { env["IMAGE_ID"] = id }
         if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
         if config.image != "main" { env["SUBIMAGE"] = config.image }
         let profiles = config[.profiles]
         if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
         for (k, v) in extras.environment { env[k] = v }
-        for (k, v) in config[.environment].pairs { env[k] = v }
+        for (k, v) in context.userEnvironment() { env[k] = v }
 
         Log.info("Running \(name)" + (arguments.isEmpty ? "" : " " + arguments.joined(separator: " ")))
         let argv = ["/work/\(name)"] + arguments
         do {
             try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
-        } catch var e as MkosiError {
+        } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code {
                 e.message = "\(script) failed with exit status \(status)"
             }
             throw e
+        }
+    }
+}
+
+extension Scripts {
+    /// `$MKOSI_CONFIG`: the image's configuration as `--json summary` prints it.
+    static func writeConfigJSON(_ context: BuildContext) throws {
+        let path = context.workspace + "/config.json"
+        if !FS.exists(path) { try FS.writeAtomically(path, context.config.json.serialized() + "\n") }
+    }
+
+    /// `PostOutputScripts=` (`mkosi.postoutput`): after the outputs are complete in the staging
+    /// directory (checksums, signature and manifest included) and before they are moved to the
+    /// output directory, each script runs without arguments in the tools sandbox, without the
+    /// image and without network, with the outputs at `$OUTPUTDIR` (`/work/out`), the build
+    /// sources at `$SRCDIR` (the working directory) and upstream's variables. Files it adds to
+    /// `$OUTPUTDIR` are moved out with the others.
+    public static func runPostOutput(_ context: BuildContext) throws {
+        let config = context.config
+        for script in config[.postOutputScripts] {
+            try makeExecutable(script, config: config)
+            var s = context.bareToolsSandbox()
+            s.bind(script, "/work/postoutput", readOnly: true)
+            try writeConfigJSON(context)
+            s.bind(context.workspace + "/config.json", "/work/config.json", readOnly: true)
+            s.add(.directory("/work/src"))
+            for tree in config[.buildSources] {
+                s.bind(tree.source, tree.target.map { Path.join("/work/src", $0) } ?? "/work/src")
+            }
+            s.bind(context.staging, "/work/out")
+            s.workingDirectory = "/work/src"
+            s.network = false
+            var env = context.baseEnvironment()
+            env["DISTRIBUTION"] = config.distribution.rawValue
+            env["RELEASE"] = config.release
+            env["ARCHITECTURE"] = config.architecture.rawValue
+            env["DISTRIBUTION_ARCHITECTURE"] = Apt.debianArchitecture(config.architecture)
+            if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
+            env["SRCDIR"] = "/work/src"
+            env["OUTPUTDIR"] = "/work/out"
+            env["MKOSI_UID"] = String(getuid())
+            env["MKOSI_GID"] = String(getgid())
+            env["MKOSI_CONFIG"] = "/work/config.json"
+            env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
+            if let id = config[.imageID] { env["IMAGE_ID"] = id }
+            if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
+            if config.image != "main" { env["SUBIMAGE"] = config.image }
+            let profiles = config[.profiles]
+            if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+            Log.info("Running post-output script \(script)")
+            do {
+                try HostCommand.run(s.argv(for: ["/work/postoutput"], helper: context.helper), environment: env,
+                                    display: [script])
+            } catch var e as MkosiError where !e.isInterruption {
+                if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }
+                throw e
+            }
+        }
+    }
+
+    /// Refuses a script that is not executable, or makes it so with `MakeScriptsExecutable=yes`.
+    static func makeExecutable(_ script: String, config: Config) throws {
+        guard !FS.isExecutable(script) else { return }
+        guard config[.makeScriptsExecutable] else {
+            throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
+        }
+        guard let st = FS.stat(script), chmod(script, mode_t(st.permissions | 0o111)) == 0 else {
+            throw FS.systemError("Cannot make \(script) executable")
         }
     }
 }

@@ -26,6 +26,10 @@ enum BuildCommand {
                                         hint: "Use ToolsTree=default to let mkosi build one")
             }
         }
+        if getuid() != 0, let image = loaded.images.first(where: { !$0[.repartOffline] && $0.format.isPartitionedImage }) {
+            throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
+                                    hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")
+        }
         let exists = Output.exists(main, cwd: loaded.cwd)
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")

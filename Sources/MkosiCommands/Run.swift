@@ -21,7 +21,11 @@ public enum Mkosi {
                 throw MkosiError.config("Cannot change the directory to \(dir)")
             }
             return try dispatch(loaded, resources: resources)
-        } catch let error as MkosiError {
+        } catch var error as MkosiError {
+            // Whatever failed after a Ctrl-C failed because of it: say so, nothing else.
+            if let sig = Interrupt.pending, !error.isInterruption {
+                error = Interrupt.error(sig)
+            }
             report(error)
             return error.exitStatus
         } catch {

@@ -22,6 +22,8 @@ public enum HostCommand {
         precondition(!argv.isEmpty)
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
+        Interrupt.install()
+        try Interrupt.check()
         // posix_spawn has no portable chdir action here, so a shell changes directory first.
         let argv = workingDirectory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0] + argv } ?? argv
 
@@ -44,6 +46,8 @@ public enum HostCommand {
                              hint: "Is \(argv[0]) installed?")
         }
 
+        mkosi_set_child(pid)
+        defer { mkosi_set_child(0) }
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -54,8 +58,8 @@ public enum HostCommand {
         }
         close(pipeFds[0])
 
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = waitForChild(pid)
+        try Interrupt.check()
         let code = try exitCode(status, line: line, check: check)
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
     }
@@ -75,6 +79,7 @@ public enum HostCommand {
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
         Interrupt.install()
+        try Interrupt.check()
 
         let (rc, pid) = spawn(argv, actions: nil, environment: environment)
         guard rc == 0 else {
@@ -200,9 +205,29 @@ func waitForChild(_ pid: pid_t) -> Int32 {
 public enum Interrupt {
     public static func install() { mkosi_install_interrupt_handlers() }
 
-    /// Throws if a signal arrived.
+    /// The signal that interrupted mkosi, if one arrived.
+    public static var pending: Int32? {
+        let sig = mkosi_interrupted()
+        return sig == 0 ? nil : sig
+    }
+
+    /// Throws `.interrupted` if a signal arrived.
     public static func check() throws {
         let sig = mkosi_interrupted()
-        if sig != 0 { throw MkosiError(.failed, "Interrupted (signal \(sig))") }
+        if sig != 0 { throw error(sig) }
+    }
+
+    /// The error reporting an interruption by `sig`.
+    public static func error(_ sig: Int32) -> MkosiError {
+        MkosiError(.interrupted(signal: sig), "Interrupted by \(name(sig))")
+    }
+
+    static func name(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "signal \(sig)"
+        }
     }
 }

@@ -14,6 +14,9 @@ public struct MkosiError: Error, CustomStringConvertible, Sendable {
         case system(errno: Int32)
         /// A verb that is recognised but not implemented yet.
         case unsupported
+        /// SIGINT, SIGTERM or SIGHUP arrived (Ctrl-C): the work was stopped and cleaned up.
+        /// Exit status 130. Never given a hint about whatever step it interrupted.
+        case interrupted(signal: Int32)
         /// Anything else.
         case failed
     }
@@ -44,6 +47,7 @@ public struct MkosiError: Error, CustomStringConvertible, Sendable {
     public var exitStatus: Int32 {
         switch code {
         case .usage: return 2
+        case .interrupted: return 130
         case .command(let status): return status > 0 && status < 256 ? status : 1
         default: return 1
         }
@@ -55,6 +59,10 @@ public struct MkosiError: Error, CustomStringConvertible, Sendable {
         }
         return message
     }
+
+    /// Whether this is an interruption rather than a failure (callers must not dress it up
+    /// with the hints of the step it happened in).
+    public var isInterruption: Bool { if case .interrupted = code { return true } else { return false } }
 
     /// Returns a copy located at `location` unless it already has a location.
     public func located(at location: String) -> MkosiError {

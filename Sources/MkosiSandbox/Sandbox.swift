@@ -30,6 +30,9 @@ public struct Sandbox: Sendable {
     public var suppressChown = false
     /// Make sync() and friends return at once (the image is written out at the end anyway).
     public var suppressSync = false
+    /// Whether the command reaches the host's network; without it, it gets a network namespace
+    /// of its own with only loopback (`WithNetwork=no` for scripts).
+    public var network = true
 
     public init(userNamespace: Bool) {
         self.userNamespace = userNamespace
@@ -48,9 +51,10 @@ public struct Sandbox: Sendable {
     }
 
     /// Like `withHostTools`, but with the `/usr` of a tools tree (`ToolsTree=`) when `tree` is
-    /// set; then the tree's own certificate stores, alternatives and linker cache are used too,
-    /// and only name resolution, users and the time zone come from the host.
-    public static func withTools(tree: String?, userNamespace: Bool) -> Sandbox {
+    /// set; then the tree's own certificate stores (unless `certificatesFromTree` is false),
+    /// alternatives and linker cache are used too, and only name resolution, users and the time
+    /// zone come from the host.
+    public static func withTools(tree: String?, userNamespace: Bool, certificatesFromTree: Bool = true) -> Sandbox {
         var s = Sandbox(userNamespace: userNamespace)
         s.bind((tree ?? "") + "/usr", "/usr", readOnly: true)
         for (link, target) in [("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")] {
@@ -65,7 +69,11 @@ public struct Sandbox: Sendable {
         for f in ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/localtime"] {
             s.bind(f, readOnly: true, optional: true)
         }
-        for f in ["/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/alternatives", "/etc/ld.so.cache"] {
+        let certificates = certificatesFromTree ? (tree ?? "") : ""
+        for f in ["/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/var/lib/ca-certificates"] {
+            s.bind(certificates + f, f, readOnly: true, optional: true)
+        }
+        for f in ["/etc/alternatives", "/etc/ld.so.cache"] {
             s.bind((tree ?? "") + f, f, readOnly: true, optional: true)
         }
         if let tree {
@@ -82,6 +90,7 @@ public struct Sandbox: Sendable {
     public func argv(for command: [String], helper: String) -> [String] {
         var a = [helper, SandboxHelper.flag]
         if userNamespace { a.append("--userns") }
+        if !network { a.append("--unshare-net") }
         if suppressChown { a.append("--suppress-chown") }
         if suppressSync { a.append("--suppress-sync") }
         for op in operations {

@@ -3,18 +3,19 @@ import Glibc
 #endif
 import CLinux
 
-/// The sandbox helper: `mkosi --internal-sandbox [--userns] OPERATIONS… [--chdir DIR]
+/// The sandbox helper: `mkosi --internal-sandbox [--userns] [--unshare-net] OPERATIONS… [--chdir DIR]
 /// [--setenv K V]… -- COMMAND…`. It runs first thing in `main`, while the process has a single
 /// thread, uses only Glibc, and ends in `execvp` (or exits 125 with a message on stderr).
 ///
-/// It unshares a mount namespace (and a user namespace with `--userns`), makes every mount a
+/// It unshares a mount namespace (and a user namespace with `--userns`, a network namespace with
+/// only loopback up with `--unshare-net`), makes every mount a
 /// slave, moves to a tmpfs with the host root at `/oldroot`, builds the new root at `/newroot`
 /// from the operations (sources are host paths), pivots into it and drops the host root.
 public enum SandboxHelper {
     public static let flag = "--internal-sandbox"
 
     public static func main(_ args: [String]) -> Never {
-        var userns = false
+        var userns = false, privateNetwork = false
         var suppressChown = false, suppressSync = false
         var ops: [[String]] = []
         var chdirTo: String? = nil
@@ -31,6 +32,7 @@ public enum SandboxHelper {
             switch a {
             case "--": i += 1; break
             case "--userns": userns = true
+            case "--unshare-net": privateNetwork = true
             case "--suppress-chown": suppressChown = true
             case "--suppress-sync": suppressSync = true
             case "--tmpfs", "--proc", "--dev", "--dir": ops.append([a] + take(1))
@@ -57,6 +59,7 @@ public enum SandboxHelper {
         } else {
             check(mkosi_unshare(MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
         }
+        if privateNetwork { check(mkosi_unshare_network(), "unsharing the network namespace (loopback only)") }
         check(mount(nil, "/", nil, UInt(MS_SLAVE | MS_REC), nil), "making / a slave mount")
         check(mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755"), "mounting the staging tmpfs")
         check(chdir("/tmp"), "chdir /tmp")

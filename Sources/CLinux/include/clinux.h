@@ -11,6 +11,9 @@ extern const int MKOSI_CLONE_NEWUSER;
 
 int mkosi_unshare(int flags);
 int mkosi_pivot_root(const char *new_root, const char *put_old);
+/* Moves the process into a new network namespace and brings its loopback interface up, so
+ * that 127.0.0.1 works and nothing else is reachable. 0 on success, -1 with errno set. */
+int mkosi_unshare_network(void);
 /* Ask for `sig` when the parent dies. */
 int mkosi_set_parent_death_signal(int sig);
 
