@@ -221,6 +221,9 @@ public struct Apt {
     }
 
     func invoke(_ operation: String, _ arguments: [String] = [], sandbox extra: [Sandbox.Operation] = []) throws {
+        // One package manager at a time per package cache, also across mkosi processes.
+        let lock = try context.lockPackageCache()
+        defer { lock.release() }
         var s = sandbox()
         s.operations += extra
         var options: [String] = []

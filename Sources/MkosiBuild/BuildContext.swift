@@ -100,6 +100,13 @@ public final class BuildContext {
         return config[.packageCacheDirectory] ?? Path.join(UserDirectories.cache(), "mkosi/\(key)")
     }
 
+    /// Takes the package cache's lock (waiting for another mkosi that holds it), as upstream
+    /// does around every package manager run.
+    public func lockPackageCache() throws -> FileLock {
+        try FS.makeDirectories(packageCache)
+        return try FileLock.acquire(packageCache, waiting: "Waiting for another mkosi to release the package cache \(packageCache)")
+    }
+
     /// Removes the workspace.
     public func cleanup() {
         if args.debugWorkspace {

@@ -30,7 +30,15 @@ enum BuildCommand {
             throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
                                     hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")
         }
+        // Two builds of one project: the second waits for the first (and then finds its output).
+        let outputDirectory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
+        try FS.makeDirectories(outputDirectory)
+        let buildLock = try FileLock.acquire(outputDirectory, waiting: "Waiting for the other mkosi building into \(outputDirectory) to finish")
+        defer { buildLock.release() }
         let exists = Output.exists(main, cwd: loaded.cwd)
+        // An image that vm, shell or boot runs (without Ephemeral=) is not replaced under it.
+        let imageLock = exists ? try Self.lockImage(main, cwd: loaded.cwd) : nil
+        defer { imageLock?.release() }
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return
@@ -59,6 +67,20 @@ enum BuildCommand {
         if main[.history] && History.wantsNew(args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
         }
+    }
+
+    /// Locks the built image of `config` for as long as it is used (booted, or replaced by a
+    /// build), as upstream does.
+    ///
+    /// - Throws: when another mkosi holds it, upstream's message and hint.
+    static func lockImage(_ config: Config, cwd: String) throws -> FileLock? {
+        let path = Path.join(config.outputDirectoryOrDefault(cwd: cwd), config.outputWithCompression)
+        guard FS.exists(path) else { return nil }
+        guard let lock = try FileLock.tryAcquire(path) else {
+            throw MkosiError(.failed, "Cannot lock \(path) as it is locked by another process",
+                             hint: "Maybe another mkosi process is still using it? Use Ephemeral=yes to enable booting multiple instances of the same image")
+        }
+        return lock
     }
 
     /// What must hold before anything is built: distinct cache keys, and for `-R` and

@@ -23,6 +23,8 @@ enum ShellCommand {
             throw MkosiError(.failed, "Image '\(main.image)' has not been built yet",
                              hint: "Run 'mkosi build' first, or use 'mkosi -f \(loaded.args.verb.rawValue)' to build it")
         }
+        let lock = main[.ephemeral] ? nil : try BuildCommand.lockImage(main, cwd: loaded.cwd)
+        defer { lock?.release() }
         guard main.format == .directory || (main.format == .disk && main.compression == .none) else {
             throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format.rawValue))")
         }

@@ -15,6 +15,11 @@ enum VMCommand {
         } else if let tools = loaded.tools {
             try ToolsTree.requireCurrent(tools, args: loaded.args, cwd: loaded.cwd)
         }
+        // The image is booted in place unless Ephemeral=: one VM at a time (uki and cpio images
+        // are only read).
+        let lock = !main[.ephemeral] && main.format != .uki && main.format != .cpio
+            ? try BuildCommand.lockImage(main, cwd: loaded.cwd) : nil
+        defer { lock?.release() }
         let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
         return try Qemu(config: main, cwd: loaded.cwd, helper: helper, extraArguments: loaded.args.cmdline).run()
     }

@@ -124,4 +124,56 @@ extension BuildIntegrationTests {
         #expect(try String(contentsOfFile: image + "/etc/net-result", encoding: .utf8).hasPrefix("reachable\n"))
         #expect(p.leftovers().isEmpty)
     }
+
+    /// Ctrl-C while the repository metadata is synced (from a mirror that never answers) is
+    /// reported as an interruption, with no hint about mirrors, and leaves nothing behind.
+    @Test func interruptDuringMetadataSyncSaysInterrupted() throws {
+        // A listening socket that never accepts: apt connects and waits for an answer.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        #expect(listen(fd, 16) == 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = UInt16(bigEndian: addr.sin_port)
+
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Distribution]\nMirror=http://127.0.0.1:\(port)/debian\n[Output]\nFormat=directory\n",
+            "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=pkgcache\n",
+        ])
+        let mountsBefore = try Self.mounts()
+        let build = try Running([mkosi, "build"], cwd: p.dir)
+        #expect(build.waitFor("Syncing the repository metadata", timeout: 60), "\(build.stderr)")
+        usleep(1_500_000)
+        kill(build.pid, SIGINT)
+        let status = build.wait()
+        #expect(status == 130, "\(build.stderr)")
+        #expect(build.stderr.contains("Interrupted by SIGINT"), "\(build.stderr)")
+        #expect(!build.stderr.lowercased().contains("mirror"), "\(build.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
+        #expect(p.leftovers().isEmpty)
+        #expect(try Self.mounts() == mountsBefore)
+    }
+
+    /// Two builds of one project at once: the second waits for the first, then finds its
+    /// output; the output and the shared package cache stay usable.
+    @Test func concurrentBuildsOfOneProjectWait() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=hello\n"])
+        let first = try Running([mkosi, "build"], cwd: p.dir)
+        #expect(first.waitFor("Building main image", timeout: 60), "\(first.stderr)")
+        let second = try Running([mkosi, "build"], cwd: p.dir)
+        #expect(second.waitFor("Waiting for the other mkosi building into", timeout: 30), "\(second.stderr)")
+        #expect(first.wait() == 0, "\(first.stderr.suffix(2000))")
+        #expect(second.wait() == 0, "\(second.stderr.suffix(2000))")
+        #expect(second.stderr.contains("exists already"), "\(second.stderr)")
+        #expect(FileManager.default.isExecutableFile(atPath: p.dir + "/image/usr/bin/hello"))
+        // The cache the first build filled serves a third build.
+        let third = try Shell.run([mkosi, "-f", "build"], cwd: p.dir)
+        #expect(third.status == 0, "\(third.stderr.suffix(2000))")
+        #expect(p.leftovers().isEmpty)
+    }
 }

@@ -47,3 +47,63 @@ public enum Shell {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// A command running in the background whose standard error can be watched while it runs.
+public final class Running: @unchecked Sendable {
+    let process = Process()
+    let lock = NSLock()
+    var collected = Data()
+    var reader: Thread?
+
+    public init(_ argv: [String], cwd: String? = nil, environment: [String: String]? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        if let environment { process.environment = environment }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        let t = Thread { [self] in
+            while true {
+                let d = handle.availableData
+                if d.isEmpty { break }
+                lock.lock()
+                collected.append(d)
+                lock.unlock()
+            }
+        }
+        reader = t
+        t.start()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Standard error so far.
+    public var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until standard error contains `text`; false after `timeout` seconds or when the
+    /// process ended without printing it.
+    public func waitFor(_ text: String, timeout: TimeInterval) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// Waits for the process to end and returns its exit status.
+    public func wait() -> Int32 {
+        process.waitUntilExit()
+        while reader?.isFinished == false { usleep(1000) }
+        return process.terminationStatus
+    }
+}
