@@ -4,11 +4,23 @@ import MkosiSandbox
 
 /// apt and dpkg, for Debian, Ubuntu and Kali. apt runs from the host (or tools tree) inside the
 /// sandbox with the image at `/buildroot`; dpkg installs into it with `--root`.
-public struct Apt {
+public struct Apt: PackageManager {
     let context: BuildContext
     var config: Config { context.config }
 
     public init(_ context: BuildContext) { self.context = context }
+
+    public static let name = "apt"
+    public static let metadataCacheDirectories = ["lib/apt/lists"]
+    public static let imageMetadataPaths = ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"]
+    public static let imageExecutable = "usr/bin/dpkg"
+
+    public var helperCommands: [(name: String, command: String)] {
+        [("mkosi-install", "apt-get install"), ("mkosi-upgrade", "apt-get upgrade"), ("mkosi-remove", "apt-get purge"),
+         ("mkosi-reinstall", "apt-get install --reinstall")]
+    }
+
+    public static func architectureName(_ a: Architecture) -> String { debianArchitecture(a) }
 
     /// Debian's name for the architecture.
     static func debianArchitecture(_ a: Architecture) -> String {
@@ -27,49 +39,14 @@ public struct Apt {
 
     var architecture: String { Apt.debianArchitecture(config.architecture) }
 
-    /// The deb822 sources: the release, its updates and security suites (debug suites are
-    /// opt-in through `Repositories=`), or the single `LocalMirror=`.
+    /// The deb822 sources of the distribution's repositories (debug suites are opt-in through
+    /// `Repositories=`), or the single `LocalMirror=`.
     func sources() -> String {
-        let keyring: String
-        switch config.distribution {
-        case .ubuntu: keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg"
-        case .kali: keyring = "/usr/share/keyrings/kali-archive-keyring.gpg"
-        default: keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
-        }
-        let trust = !config[.repositoryKeyCheck] ? "Trusted: yes" : "Signed-By: \(keyring)"
-        if let local = config[.localMirror] {
-            return "Types: deb\nURIs: \(local)\nSuites: \(config.release)\nComponents: main\nTrusted: yes\n"
-        }
-        let release = config.release
-        let components = (["main"] + config[.repositories]).joined(separator: " ")
-        var stanzas: [(String, [String])] = []
-        switch config.distribution {
-        case .ubuntu:
-            let mirror = config[.mirror]
-                ?? (config.architecture == .x86_64 || config.architecture == .x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com")
-            stanzas = [(mirror, [release, "\(release)-updates", "\(release)-security"])]
-        case .kali:
-            stanzas = [(config[.mirror] ?? "http://http.kali.org/kali", [release])]
-        default:
-            let rolling = ["unstable", "sid"].contains(release)
-            if let snapshot = config[.snapshot] {
-                // snapshot.debian.org: one archive state; there are no -updates suites there.
-                let mirror = config[.mirror] ?? "https://snapshot.debian.org"
-                stanzas = [(joinURL(mirror, "archive/debian/\(snapshot)"), [release])]
-                if !rolling { stanzas.append((joinURL(mirror, "archive/debian-security/\(snapshot)"), ["\(release)-security"])) }
-            } else {
-                let mirror = config[.mirror] ?? "http://deb.debian.org"
-                stanzas = [(joinURL(mirror, "debian"), rolling ? [release] : [release, "\(release)-updates"])]
-                if !rolling { stanzas.append((joinURL(mirror, "debian-security"), ["\(release)-security"])) }
-            }
-        }
-        return stanzas.map { uri, suites in
-            "Types: deb\nURIs: \(uri)\nSuites: \(suites.joined(separator: " "))\nComponents: \(components)\n\(trust)\n"
+        context.distribution.repositories(config).map { r in
+            let trust = r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes"
+            return "Types: deb\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
+                + "Components: \(r.components.joined(separator: " "))\n\(trust)\n"
         }.joined(separator: "\n")
-    }
-
-    func joinURL(_ base: String, _ path: String) -> String {
-        (base.hasSuffix("/") ? base : base + "/") + path
     }
 
     /// apt's configuration: everything is passed through one file so apt parses it first.
@@ -190,7 +167,7 @@ public struct Apt {
     }
 
     /// The sandbox apt and dpkg run in.
-    func sandbox() -> Sandbox {
+    public func sandbox() -> Sandbox {
         var s = context.toolsSandbox()
         s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true)
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
@@ -210,7 +187,7 @@ public struct Apt {
         return s
     }
 
-    func environment() -> [String: String] {
+    public func environment() -> [String: String] {
         var env = context.baseEnvironment()
         env["APT_CONFIG"] = "/etc/apt/mkosi.conf"
         env["DEBIAN_FRONTEND"] = "noninteractive"
@@ -232,7 +209,7 @@ public struct Apt {
         try context.run(["apt-get", operation] + options + arguments, in: s, environment: environment())
     }
 
-    var lists: String { Path.join(context.packageCache, "lib/apt/lists") }
+    var lists: String { Path.join(context.packageCache, Self.metadataCacheDirectories[0]) }
 
     /// The sources apt reads (besides the local repository): which metadata a refresh fetches.
     func sourcesFingerprint() -> String {
@@ -339,6 +316,42 @@ public struct Apt {
     public func remove(_ packages: [String]) throws {
         guard !packages.isEmpty else { return }
         try invoke("purge", packages)
+    }
+
+    /// `apt-get download`, then `dpkg-deb -x` into `directory`.
+    public func extract(_ package: String, into directory: String) throws {
+        let debs = context.workspace + "/downloads-\(package)"
+        try FS.makeDirectories(debs)
+        defer { FS.removeTree(debs) }
+        let lock = try context.lockPackageCache()
+        var s = sandbox()
+        s.bind(debs, "/work/debs")
+        s.workingDirectory = "/work/debs"
+        try context.run(["apt-get", "download", package], in: s, environment: environment())
+        lock.release()
+        guard let deb = try FS.listDirectory(debs).first(where: { $0.hasSuffix(".deb") }) else {
+            throw MkosiError(.failed, "apt-get download \(package) left no .deb")
+        }
+        try FS.makeDirectories(directory)
+        var x = context.bareToolsSandbox()
+        x.bind(debs, "/work/debs", readOnly: true)
+        x.bind(directory, "/work/out")
+        try context.run(["dpkg-deb", "-x", "/work/debs/\(deb)", "/work/out"], in: x)
+    }
+
+    /// The packages in dpkg's database (with the time their file list changed as install time).
+    public func installedPackages() throws -> [InstalledPackage]? {
+        guard FS.exists(Path.join(context.root, "var/lib/dpkg/status")) else { return nil }
+        var s = context.toolsSandbox()
+        s.bind(context.workspace, "/work/ws")
+        try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
+                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n' > /work/ws/packages.list"], in: s)
+        return try FS.readText(context.workspace + "/packages.list").split(separator: "\n").map { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return InstalledPackage(type: "deb", name: f[0], version: f.count > 1 ? f[1] : "",
+                                    architecture: f.count > 2 ? f[2] : "", size: (f.count > 3 ? Int(f[3]) ?? 0 : 0) * 1024,
+                                    installTime: f.count > 4 ? Int(f[4]) : nil)
+        }
     }
 }
 

@@ -71,7 +71,7 @@ enum Boot {
     static func efiBinaries(_ context: BuildContext) throws -> String? {
         let own = Path.join(context.root, "usr/lib/systemd/boot/efi")
         if FS.isDirectory(own), ((try? FS.listDirectory(own)) ?? []).contains(where: { $0.hasSuffix(".efi") }) { return own }
-        guard context.config.distribution.isAptDistribution else { return nil }
+        guard context.distribution.bootLoaderPackage != nil else { return nil }
         let extracted = context.workspace + "/efi-binaries"
         let dir = extracted + "/usr/lib/systemd/boot/efi"
         if FS.isDirectory(dir) { return dir }
@@ -79,19 +79,9 @@ enum Boot {
         // current as long as the cached image is (no metadata refresh happened since).
         let saved = IncrementalCache(config: context.config, args: context.args).sidePath(".efi-binaries")
         if let saved, context.restoredFromCache, FS.isDirectory(saved) { return saved }
-        Log.info("The image has no systemd-boot EFI binaries; using those of the systemd-boot-efi package")
-        let debs = context.workspace + "/efi-debs"
-        try FS.makeDirectories(debs)
-        var s = Apt(context).sandbox()
-        s.bind(debs, "/work/debs")
-        s.workingDirectory = "/work/debs"
-        try context.run(["apt-get", "download", "systemd-boot-efi"], in: s, environment: Apt(context).environment())
-        guard let deb = try FS.listDirectory(debs).first(where: { $0.hasSuffix(".deb") }) else { return nil }
-        try FS.makeDirectories(extracted)
-        var x = context.bareToolsSandbox()
-        x.bind(debs, "/work/debs", readOnly: true)
-        x.bind(extracted, "/work/out")
-        try context.run(["dpkg-deb", "-x", "/work/debs/\(deb)", "/work/out"], in: x)
+        guard let package = context.distribution.bootLoaderPackage, let manager = context.packageManager else { return nil }
+        Log.info("The image has no systemd-boot EFI binaries; using those of the \(package) package")
+        try manager.extract(package, into: extracted)
         guard FS.isDirectory(dir) else { return nil }
         if let saved {
             // Complete copies only: a half-written one would look valid to the next build.

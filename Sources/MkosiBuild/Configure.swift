@@ -50,20 +50,14 @@ enum Configure {
     static func manifest(_ context: BuildContext) throws {
         let config = context.config
         guard config[.manifestFormat].contains(.json),
-              FS.exists(Path.join(context.root, "var/lib/dpkg/status")) else { return }
-        let listFile = context.workspace + "/packages.list"
-        var s = context.toolsSandbox()
-        s.bind(context.workspace, "/work/ws")
-        try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
-                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n' > /work/ws/packages.list"], in: s)
+              let installed = try context.packageManager?.installedPackages() else { return }
         // With base trees, only the packages this build installed.
         let since = config[.baseTrees].isEmpty ? 0 : context.startTime
-        let packages: [JSON] = try FS.readText(listFile).split(separator: "\n").compactMap { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if since > 0 && (f.count > 4 ? Int(f[4]) ?? 0 : 0) < since { return nil }
+        let packages: [JSON] = installed.compactMap { p in
+            if since > 0 && (p.installTime ?? 0) < since { return nil }
             return JSON.object([
-                ("type", .string("deb")), ("name", .string(f[0])), ("version", .string(f.count > 1 ? f[1] : "")),
-                ("architecture", .string(f.count > 2 ? f[2] : "")), ("size", .int((f.count > 3 ? Int(f[3]) ?? 0 : 0) * 1024)),
+                ("type", .string(p.type)), ("name", .string(p.name)), ("version", .string(p.version)),
+                ("architecture", .string(p.architecture)), ("size", .int(p.size)),
             ])
         }.sorted { ($0["name"]?.serialized() ?? "").codePointPrecedes($1["name"]?.serialized() ?? "") }
         var configPairs: [(String, JSON)] = [

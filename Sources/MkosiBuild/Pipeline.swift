@@ -36,7 +36,7 @@ public enum Pipeline {
         if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
         try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
-        let apt = config.distribution.isAptDistribution ? Apt(context) : nil
+        let installer = context.packageManager
         let hasBuildScripts = !config[.buildScripts].isEmpty
         if hasBuildScripts {
             try FS.makeDirectories(context.workspace + "/build-overlay/upper")
@@ -50,38 +50,38 @@ public enum Pipeline {
         context.restoredFromCache = restored
         if !restored {
             try step("skeleton trees") { try TreeCopy.install(config[.skeletonTrees], into: context) }
-            if let apt {
-                try step("apt setup and metadata") { try apt.setup() }
+            if let installer {
+                try step("package manager setup and metadata") { try installer.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
-                if !hasBaseTrees { try step("bootstrap (essential packages)") { try apt.bootstrap() } }
-                try step("install Packages=") { try apt.install(config.packages) }
+                if !hasBaseTrees { try step("bootstrap") { try installer.bootstrap() } }
+                try step("install Packages=") { try installer.install(config.packages) }
             }
             try writeMachineId(context)
             try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
             if hasBuildScripts {
                 try step("build packages, prepare scripts (build)") {
                     try withBuildOverlay(context) {
-                        try apt?.install(config[.buildPackages])
+                        try installer?.install(config[.buildPackages])
                         try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context, extras: .init(network: true))
                     }
                 }
             }
             try step("save the cached image") { try cache.save(from: context) }
         } else {
-            try step("apt setup and metadata") { try apt?.setup() }
+            try step("package manager setup and metadata") { try installer?.setup() }
         }
         if hasBuildScripts {
             try step("build scripts") {
                 try runBuildScripts(context)
                 // Packages the build scripts put into $PACKAGEDIR become installable.
-                try apt?.refreshLocalRepository()
+                try installer?.refreshLocalRepository()
             }
         }
         // Format=none images are built for their scripts only; with -R the build scripts run
         // again on the cached image. Either way nothing else is done.
         if args.rerunBuildScripts || config.format == .none { return }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
-        try step("volatile packages") { try apt?.install(config[.volatilePackages]) }
+        try step("volatile packages") { try installer?.install(config[.volatilePackages]) }
         try step("extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
         try step("postinst scripts") { try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context) }
         try Boot.fixupVmlinuzLocation(context)
@@ -96,9 +96,7 @@ public enum Pipeline {
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
         try step("depmod") { try KernelModules.depmod(context) }
         try step("firstboot settings") { try Firstboot.configure(context) }
-        if config.distribution.isAptDistribution {
-            try step("remove packages") { try Apt(context).remove(config[.removePackages]) }
-        }
+        if let installer { try step("remove packages") { try installer.remove(config[.removePackages]) } }
         try step("manifest") { try Configure.manifest(context) }
         try cleanPackageMetadata(context)
         try step("remove files") { try removeFiles(context) }
@@ -185,10 +183,10 @@ public enum Pipeline {
     static func cleanPackageMetadata(_ context: BuildContext) throws {
         let setting = context.config[.cleanPackageMetadata]
         let root = context.root
-        if setting == .disabled { return }
+        guard setting != .disabled, let manager = context.distribution.packageManager else { return }
         if setting == .auto && ([.directory, .tar].contains(context.config.format)
-                                 || FS.exists(Path.join(root, "usr/bin/dpkg"))) { return }
-        for dir in ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"] {
+                                 || FS.exists(Path.join(root, manager.imageExecutable))) { return }
+        for dir in manager.imageMetadataPaths {
             FS.removeTree(Path.join(root, dir))
         }
     }

@@ -34,9 +34,9 @@ public enum Scripts {
         if chroot {
             s = context.imageSandbox()
             if network { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
-        } else if config.distribution.isAptDistribution {
+        } else if let installer = context.packageManager {
             // The package manager's sandbox, so that mkosi-install and friends work.
-            s = Apt(context).sandbox()
+            s = installer.sandbox()
         } else {
             s = context.toolsSandbox()
         }
@@ -62,12 +62,14 @@ public enum Scripts {
         try writeConfigJSON(context)
         s.bind(context.workspace + "/config.json", "/work/config.json", readOnly: true)
 
-        var env = chroot || !config.distribution.isAptDistribution ? context.baseEnvironment() : Apt(context).environment()
+        var env = chroot ? context.baseEnvironment() : (context.packageManager?.environment() ?? context.baseEnvironment())
         if !chroot { env["PATH"] = "/work/helpers:" + (env["PATH"] ?? "/usr/bin:/bin") }
         env["DISTRIBUTION"] = config.distribution.rawValue
         env["RELEASE"] = config.release
         env["ARCHITECTURE"] = config.architecture.rawValue
-        env["DISTRIBUTION_ARCHITECTURE"] = Apt.debianArchitecture(config.architecture)
+        if let manager = context.distribution.packageManager {
+            env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
+        }
         if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
         env["SRCDIR"] = "/work/src"
         env["CHROOT_SRCDIR"] = "/work/src"
@@ -136,7 +138,9 @@ extension Scripts {
             env["DISTRIBUTION"] = config.distribution.rawValue
             env["RELEASE"] = config.release
             env["ARCHITECTURE"] = config.architecture.rawValue
-            env["DISTRIBUTION_ARCHITECTURE"] = Apt.debianArchitecture(config.architecture)
+            if let manager = context.distribution.packageManager {
+                env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
+            }
             if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
             env["SRCDIR"] = "/work/src"
             env["OUTPUTDIR"] = "/work/out"
@@ -201,11 +205,7 @@ enum HelperCommands {
 
             """
         try FS.writeAtomically(dir + "/mkosi-chroot", chroot, mode: 0o755)
-        let apt: [(String, String)] = [
-            ("mkosi-install", "apt-get install"), ("mkosi-upgrade", "apt-get upgrade"), ("mkosi-remove", "apt-get purge"),
-            ("mkosi-reinstall", "apt-get install --reinstall"),
-        ]
-        for (name, command) in apt where context.config.distribution.isAptDistribution {
+        for (name, command) in context.packageManager?.helperCommands ?? [] {
             try FS.writeAtomically(dir + "/" + name, "#!/bin/sh\nexec \(command) \"$@\"\n", mode: 0o755)
         }
     }

@@ -137,8 +137,10 @@ enum CleanCommand {
             Output.remove(image, cwd: loaded.cwd)
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
             if loaded.args.force > 0 { IncrementalCache(config: image, args: loaded.args).removeAll() }
-            if loaded.args.force > 1 {
-                FS.removeTree(Path.join(BuildContext.packageCacheDirectory(image), "lib/apt/lists"))
+            if loaded.args.force > 1, let manager = DistributionDescription.of(image.distribution).packageManager {
+                for dir in manager.metadataCacheDirectories {
+                    FS.removeTree(Path.join(BuildContext.packageCacheDirectory(image), dir))
+                }
             }
         }
         FS.removeTree(History.directory(for: loaded.args, cwd: loaded.cwd))
