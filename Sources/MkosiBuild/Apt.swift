@@ -169,7 +169,8 @@ public struct Apt: PackageManager {
     /// The sandbox apt and dpkg run in.
     public func sandbox() -> Sandbox {
         var s = context.toolsSandbox()
-        s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true)
+        // Optional: sync scripts run in this sandbox before apt is set up.
+        s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true, optional: true)
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
         s.bind(Path.join(context.packageCache, "lib/apt/lists"), "/var/lib/apt/lists")
         s.add(.directory("/var/log/apt"))

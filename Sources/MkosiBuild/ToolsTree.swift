@@ -39,6 +39,18 @@ public enum ToolsTree {
         return tree
     }
 
+    /// Before a verb uses the default tools tree (and before configure scripts, which run in
+    /// it): `build` and any verb with `-f` build it unless it is current, as upstream; other
+    /// verbs need it current.
+    public static func prepare(_ loaded: LoadedConfiguration) throws {
+        guard let tools = loaded.tools else { return }
+        if loaded.args.verb == .build || loaded.args.force > 0 {
+            try ensure(tools, args: loaded.args, cwd: loaded.cwd)
+        } else {
+            try requireCurrent(tools, args: loaded.args, cwd: loaded.cwd)
+        }
+    }
+
     /// For verbs that use the tools tree without building it: it must be current.
     public static func requireCurrent(_ tools: Config, args: Args, cwd: String) throws {
         guard !isCurrent(tools, args: args, cwd: cwd) else { return }

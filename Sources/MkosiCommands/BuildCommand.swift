@@ -10,6 +10,8 @@ import MkosiSandbox
 /// output is kept unless `-f` is given.
 enum BuildCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
+        // Configure scripts run in the tools tree: it comes first, as upstream.
+        try ToolsTree.prepare(loaded)
         try build(ConfigureScripts.run(loaded))
     }
 
@@ -163,7 +165,8 @@ enum BoxCommand {
         guard let tree = loaded.main?.toolsTree else {
             return try HostCommand.run(loaded.args.cmdline, environment: env, check: false)
         }
-        if let tools = loaded.tools { try ToolsTree.requireCurrent(tools, args: loaded.args, cwd: loaded.cwd) }
+        // `mkosi -f box` builds the default tools tree when it is missing or out of date.
+        try ToolsTree.prepare(loaded)
         env["MKOSI_DEFAULT_TOOLS_TREE_PATH"] = tree
         var s = Sandbox.withTools(tree: tree, userNamespace: getuid() != 0)
         for dir in ["/home", "/root", "/srv", "/mnt", "/media", "/opt", "/var", "/tmp", "/run", "/dev"] {

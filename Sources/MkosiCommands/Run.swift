@@ -8,7 +8,7 @@ import MkosiCore
 /// into a message and an exit status. Nothing below throws past this function.
 public enum Mkosi {
     /// Verbs that work in this version; the others exit with "not implemented yet".
-    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean, .shell, .boot, .vm, .qemu, .box, .sandbox]
+    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean, .shell, .boot, .vm, .qemu, .box, .sandbox, .genkey]
 
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
@@ -82,10 +82,12 @@ public enum Mkosi {
             return try VMCommand.run(loaded)
         case .box, .sandbox:
             return try BoxCommand.run(loaded)
+        case .genkey:
+            try GenkeyCommand.run(loaded)
         default:
             throw MkosiError(
                 .unsupported, "The '\(args.verb.rawValue)' verb is not implemented yet in this mkosi",
-                hint: "Verbs that work now: build, clean, shell, boot, vm, box, summary, cat-config, dependencies, completion, documentation, bump, help")
+                hint: "Verbs that work now: build, clean, shell, boot, vm, box, genkey, summary, cat-config, dependencies, completion, documentation, bump, help")
         }
         return 0
     }

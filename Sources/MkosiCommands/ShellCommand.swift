@@ -12,7 +12,9 @@ import MkosiCore
 /// systemd or that have no system bus, the container is not registered with machined.
 enum ShellCommand {
     static func run(_ loaded: LoadedConfiguration, boot: Bool) throws -> Int32 {
-        // Configure scripts run for every verb that uses the image, built now or earlier.
+        // Configure scripts run (in the tools tree) for every verb that uses the image, built
+        // now or earlier.
+        try ToolsTree.prepare(loaded)
         let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }
         if loaded.args.force > 0 {

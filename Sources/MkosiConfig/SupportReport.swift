@@ -46,9 +46,13 @@ public enum SupportReport {
             guard !origins.isEmpty else { continue }
             let value = config.value(of: s)
             if s.factory == nil, value == Settings.staticDefault(s.dest) { continue }
+            // A well-known file (mkosi.key, mkosi.crt) feeds several settings at once: only a
+            // refusal is worth saying for those.
+            let onlyAutoDetected = origins.allSatisfy { if case .autoFile = $0 { return true } else { return false } }
             let assignment = "\(s.name)=\(render(value))"
             let location = Origin.describe(origins, cwd: cwd)
             func add(_ kind: SupportFinding.Kind, _ reason: String) {
+                if onlyAutoDetected && kind != .refused { return }
                 result.append(SupportFinding(kind: kind, setting: s, image: config.image, assignment: assignment,
                                              location: location, reason: reason))
             }
