@@ -39,14 +39,29 @@ public struct Apt: PackageManager {
 
     var architecture: String { Apt.debianArchitecture(config.architecture) }
 
-    /// The deb822 sources of the distribution's repositories (debug suites are opt-in through
-    /// `Repositories=`), or the single `LocalMirror=`.
+    /// The deb822 sources of the distribution's repositories, or the single `LocalMirror=`.
+    /// Unlike upstream, the debug-symbol suites are not among them (their archive is often
+    /// unreachable, and nothing a build installs comes from there).
     func sources() -> String {
         context.distribution.repositories(config).map { r in
             let trust = r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes"
-            return "Types: deb\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
+            return "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
                 + "Components: \(r.components.joined(separator: " "))\n\(trust)\n"
         }.joined(separator: "\n")
+    }
+
+    /// Installing `apt` itself: the image gets `/etc/apt/sources.list.d/<release>.sources` with
+    /// the public repositories (unless it has that file), byte for byte as upstream writes it.
+    func installImageSources() throws {
+        let path = Path.join(context.root, "etc/apt/sources.list.d/\(config.release).sources")
+        guard FS.lstat(path) == nil else { return }
+        try FS.makeDirectories(Path.dirname(path))
+        let text = context.distribution.imageRepositories(config).map { r in
+            "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
+                + "Components: \(r.components.joined(separator: " "))\n"
+                + (r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes") + "\n\n\n"
+        }.joined()
+        try FS.writeAtomically(path, text, mode: 0o644)
     }
 
     /// apt's configuration: everything is passed through one file so apt parses it first.
@@ -114,7 +129,7 @@ public struct Apt: PackageManager {
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
         }
-        for dir in ["var/lib/apt", "var/lib/dpkg/info", "var/lib/dpkg/updates", "var/cache/apt", "etc/apt"] {
+        for dir in ["var/lib/apt", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc/apt"] {
             try FS.makeDirectories(Path.join(context.root, dir))
         }
         for file in ["var/lib/dpkg/status", "var/lib/dpkg/available"] where !FS.exists(Path.join(context.root, file)) {
@@ -193,8 +208,19 @@ public struct Apt: PackageManager {
         env["APT_CONFIG"] = "/etc/apt/mkosi.conf"
         env["DEBIAN_FRONTEND"] = "noninteractive"
         env["DEBCONF_INTERACTIVE_SEEN"] = "true"
-        env["KERNEL_INSTALL_BYPASS"] = "1"
-        env["INITRD"] = "No"
+        // As upstream: packages' hwdb and kernel-install hooks are skipped (mkosi runs them once
+        // itself) unless Environment= says otherwise; a non-bootable image gets initramfs-tools'
+        // and kernel-install's own work instead.
+        let user = Set(context.userEnvironment().map(\.0))
+        if !user.contains("SYSTEMD_HWDB_UPDATE_BYPASS") { env["SYSTEMD_HWDB_UPDATE_BYPASS"] = "1" }
+        if !user.contains("KERNEL_INSTALL_BYPASS") && config[.bootable] != .disabled {
+            env["KERNEL_INSTALL_BYPASS"] = "1"
+        } else {
+            env["BOOT_ROOT"] = "/boot"
+            env["BOOT_MNT"] = "/boot"
+            env["hostonly_l"] = "no"
+        }
+        if !user.contains("INITRD") && config[.bootable] != .disabled { env["INITRD"] = "No" }
         return env
     }
 
@@ -311,6 +337,7 @@ public struct Apt: PackageManager {
         try FS.writeAtomically(policy, "#!/bin/sh\nexit 101\n", mode: 0o755)
         defer { unlink(policy) }
         try invoke("install", packages)
+        if packages.contains("apt") { try installImageSources() }
     }
 
     /// Purges packages from the image.

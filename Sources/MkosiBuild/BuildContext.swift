@@ -183,7 +183,7 @@ public final class BuildContext {
         var env: [String: String] = [
             "PATH": path.joined(separator: ":"),
             "HOME": "/", "LANG": "C.UTF-8", "TERM": Env.get("TERM") ?? "dumb",
-            "SYSTEMD_IN_CHROOT": "1", "SYSTEMD_HWDB_UPDATE_BYPASS": "1",
+            "SYSTEMD_IN_CHROOT": "1",
         ]
         if let sde = config[.sourceDateEpoch] { env["SOURCE_DATE_EPOCH"] = String(sde) }
         if let proxy = config[.proxyURL] {

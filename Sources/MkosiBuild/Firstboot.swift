@@ -5,54 +5,41 @@ import MkosiConfig
 import MkosiCore
 
 /// `Locale=`, `LocaleMessages=`, `Keymap=`, `Timezone=`, `Hostname=`, `RootPassword=` and
-/// `RootShell=`, written into the image's configuration files as systemd-firstboot would:
-/// `/etc/locale.conf`, `/etc/vconsole.conf`, `/etc/localtime`, `/etc/hostname`, the root entries of
-/// `/etc/shadow` and `/etc/passwd`. A plain root password is hashed (SHA-512 crypt) first;
-/// `hashed:` passwords are used as they are.
+/// `RootShell=`, applied as upstream does: `systemd-firstboot --root --force` (from the tools tree
+/// or the host) writes them into the image's configuration files, and the same values (but the
+/// host name) go into `/usr/lib/credstore/` as credentials for a first boot that asks again. A
+/// plain root password is hashed (SHA-512 crypt) first; `hashed:` passwords are used as they are.
+/// Not for extension images and overlays, which have no such files of their own.
 enum Firstboot {
     static func configure(_ context: BuildContext) throws {
         let config = context.config
-        let etc = Path.join(context.root, "etc")
-        guard FS.isDirectory(etc) else { return }
-
-        var locale: [String] = []
-        if let l = config[.locale] { locale.append("LANG=\(l)") }
-        if let l = config[.localeMessages] { locale.append("LC_MESSAGES=\(l)") }
-        if !locale.isEmpty { try write(Path.join(etc, "locale.conf"), locale.joined(separator: "\n") + "\n") }
-        if let keymap = config[.keymap] { try write(Path.join(etc, "vconsole.conf"), "KEYMAP=\(keymap)\n") }
-        if let hostname = config[.hostname] { try write(Path.join(etc, "hostname"), hostname + "\n") }
-        if let timezone = config[.timezone] {
-            let link = Path.join(etc, "localtime")
-            unlink(link)
-            guard symlink("../usr/share/zoneinfo/\(timezone)", link) == 0 else { throw FS.systemError("Cannot create \(link)") }
+        guard !config[.overlay], !config.format.isExtensionImage, FS.isDirectory(Path.join(context.root, "etc")) else { return }
+        var password = config[.rootPassword].map { $0.password }
+        if let root = config[.rootPassword], !root.hashed { password = try hashPassword(root.password) }
+        let settings: [(option: String, credential: String?, value: String?)] = [
+            ("--locale", "firstboot.locale", config[.locale]),
+            ("--locale-messages", "firstboot.locale-messages", config[.localeMessages]),
+            ("--keymap", "firstboot.keymap", config[.keymap]),
+            ("--timezone", "firstboot.timezone", config[.timezone]),
+            ("--hostname", nil, config[.hostname]),
+            ("--root-password-hashed", "passwd.hashed-password.root", password),
+            ("--root-shell", "passwd.shell.root", config[.rootShell]),
+        ]
+        let given = settings.filter { $0.value != nil }
+        guard !given.isEmpty else { return }
+        Log.info("Applying first boot settings")
+        let options = given.flatMap { [$0.option, $0.value!] }
+        let s = context.toolsSandbox()
+        try context.run(["systemd-firstboot", "--root=/buildroot", "--force"] + options, in: s,
+                        display: ["systemd-firstboot", "--root=/buildroot", "--force"] + given.map { "\($0.option)=…" })
+        // Initrds rarely have /usr alone, so credentials are of little use there.
+        guard config.format != .cpio || !config[.makeInitrd] else { return }
+        let credstore = Path.join(context.root, "usr/lib/credstore")
+        try FS.makeDirectories(credstore)
+        for item in given {
+            guard let name = item.credential, let value = item.value else { continue }
+            try FS.writeAtomically(Path.join(credstore, name), value, mode: name.contains("password") ? 0o600 : 0o644)
         }
-        if let root = config[.rootPassword] {
-            let hash = root.hashed ? root.password : try hashPassword(root.password)
-            let days = Int(time(nil) / 86400)
-            try replaceRootEntry(Path.join(etc, "shadow"), "root:\(hash):\(days)::::::", mode: 0o640)
-        }
-        if let shell = config[.rootShell] {
-            let passwd = Path.join(etc, "passwd")
-            let lines = ((try? FS.readText(passwd)) ?? "").split(separator: "\n").map(String.init)
-            let root = lines.first { $0.hasPrefix("root:") } ?? "root:x:0:0:root:/root:/bin/sh"
-            var fields = root.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            while fields.count < 7 { fields.append("") }
-            fields[6] = shell
-            try replaceRootEntry(passwd, fields.joined(separator: ":"), mode: 0o644)
-        }
-    }
-
-    /// Replaces (or adds, first) the `root:` line of a passwd-style file.
-    static func replaceRootEntry(_ path: String, _ entry: String, mode: mode_t) throws {
-        let lines = ((try? FS.readText(path)) ?? "").split(separator: "\n").map(String.init).filter { !$0.hasPrefix("root:") }
-        let mode = FS.stat(path).map { mode_t($0.permissions) } ?? mode
-        try FS.writeAtomically(path, ([entry] + lines).joined(separator: "\n") + "\n", mode: mode)
-        chmod(path, mode)
-    }
-
-    static func write(_ path: String, _ text: String) throws {
-        unlink(path)
-        try FS.writeAtomically(path, text)
     }
 
     /// SHA-512 crypt of `password`, passed to openssl through the environment (not argv).

@@ -126,6 +126,35 @@ public struct DistributionDescription {
         }
     }
 
+    /// The repositories an image that has the package manager itself uses later, as upstream
+    /// writes them into it: the distribution's public mirrors (not `Mirror=`, `Snapshot=` or
+    /// `LocalMirror=`, which are for building), with sources and debug symbols.
+    public func imageRepositories(_ config: Config) -> [Repository] {
+        let release = config.release
+        let components = ["main"] + config[.repositories]
+        func repo(_ url: String, _ suite: String) -> Repository {
+            Repository(url: url, suites: [suite], components: components, keyring: keyring, types: ["deb", "deb-src"])
+        }
+        switch distribution {
+        case .debian:
+            var result = [repo("http://deb.debian.org/debian", release), repo("http://deb.debian.org/debian-debug", "\(release)-debug")]
+            if !["unstable", "sid"].contains(release) {
+                result += [repo("http://deb.debian.org/debian", "\(release)-updates"),
+                           repo("http://deb.debian.org/debian-security", "\(release)-security")]
+            }
+            return result
+        case .ubuntu:
+            let x86 = config.architecture == .x86_64 || config.architecture == .x86
+            let main = x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com"
+            return [repo(main, release), repo(main, "\(release)-updates"),
+                    repo(x86 ? "http://security.ubuntu.com/ubuntu" : "http://ports.ubuntu.com", "\(release)-security")]
+        case .kali:
+            return [repo("http://http.kali.org/kali", release)]
+        default:
+            return []
+        }
+    }
+
     /// The description of `distribution`.
     public static func of(_ distribution: Distribution) -> DistributionDescription {
         switch distribution {
@@ -154,6 +183,8 @@ public struct Repository: Sendable, Equatable {
     public var suites: [String]
     public var components: [String]
     public var keyring: String?
+    /// Package types (`deb`, `deb-src`).
+    public var types: [String] = ["deb"]
 
     static func join(_ base: String, _ path: String) -> String { (base.hasSuffix("/") ? base : base + "/") + path }
 }

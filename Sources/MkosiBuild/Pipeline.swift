@@ -53,9 +53,13 @@ public enum Pipeline {
             if let installer {
                 try step("package manager setup and metadata") { try installer.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
-                if !hasBaseTrees { try step("bootstrap") { try installer.bootstrap() } }
+                if !hasBaseTrees {
+                    try step("bootstrap") { try installer.bootstrap() }
+                    try Configure.bootDirectories(context)
+                }
                 try step("install Packages=") { try installer.install(config.packages) }
             }
+            Configure.removeInstallationState(context)
             try writeMachineId(context)
             try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
             if hasBuildScripts {
@@ -84,15 +88,18 @@ public enum Pipeline {
         try step("volatile packages") { try installer?.install(config[.volatilePackages]) }
         try step("extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
         try step("postinst scripts") { try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context) }
+        try Configure.clockEpoch(context)
         try Boot.fixupVmlinuzLocation(context)
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
         try Configure.initrd(context)
+        try Configure.ssh(context)
         var bootable = false
         // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
         if Boot.wantEFI(config) && config.format != .esp {
             try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
         }
+        try step("locale-gen") { try Configure.localeGen(context) }
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
         try step("depmod") { try KernelModules.depmod(context) }
         try step("firstboot settings") { try Firstboot.configure(context) }

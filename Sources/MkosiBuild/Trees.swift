@@ -5,9 +5,12 @@ import MkosiConfig
 import MkosiCore
 import MkosiSandbox
 
-/// Copies trees (`SkeletonTrees=`, `ExtraTrees=`) into the image: directories are copied with
-/// modes, times, links and extended attributes (owned by root in the image); tarballs are
-/// extracted as they are.
+/// Copies trees (`SkeletonTrees=`, `ExtraTrees=`) into the image as upstream's `install_tree`
+/// does: a directory is merged into the target (modes, times, links and extended attributes;
+/// owned by root in the image), and so is any file given a target (`SRC:DST` copies the file to
+/// DST); without a target a tarball is extracted, a `.raw` disk image is copied out with
+/// `systemd-dissect --copy-from` (root only), and any other file lands at the image's root under
+/// its own name.
 public enum TreeCopy {
     public static func install(_ trees: [ConfigTree], into context: BuildContext) throws {
         for tree in trees {
@@ -18,14 +21,33 @@ public enum TreeCopy {
             var s = context.toolsSandbox()
             s.bind(tree.source, "/work/tree", readOnly: true)
             let argv: [String]
+            let name = Path.basename(tree.source)
             if FS.isDirectory(tree.source) {
                 argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && cp -r --no-dereference --preserve=mode,timestamps,links,xattr "
                         + "--reflink=auto --no-target-directory /work/tree \"$1\"", "sh", target]
-            } else {
+            } else if tree.target != nil {
+                argv = ["sh", "-e", "-c", "mkdir -p \"$(dirname \"$1\")\" && cp --preserve=mode,timestamps,xattr "
+                        + "--reflink=auto --no-target-directory /work/tree \"$1\"", "sh", target]
+            } else if isTarball(name) {
                 argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && tar -x --keep-directory-symlink -C \"$1\" -f /work/tree", "sh", target]
+            } else if name.hasSuffix(".raw") {
+                guard getuid() == 0 else {
+                    throw MkosiError(.failed, "\(tree.source) is a disk image, which needs root to be read",
+                                     hint: "Give it a target (SRC:DST) to copy the file itself, or build as root")
+                }
+                try HostCommand.run(["systemd-dissect", "--copy-from", tree.source, "/", context.root])
+                continue
+            } else {
+                argv = ["cp", "--preserve=mode,timestamps,xattr", "--reflink=auto", "/work/tree", "/buildroot/\(name)"]
             }
             try context.run(argv, in: s)
         }
+    }
+
+    /// Whether upstream treats `name` as a tar archive (`.tar` among its last two suffixes).
+    static func isTarball(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).dropFirst()
+        return parts.suffix(2).contains("tar")
     }
 }
 

@@ -66,6 +66,10 @@ enum BuildCommand {
             try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
             InitrdReuse.remember(image, args: args, built: true)
         }
+        // -B: the bumped version is written back once every image is built, as upstream.
+        if args.autoBump, main.origins(of: .imageVersion) == [.commandLine(option: "--auto-bump")] {
+            try BumpCommand.write(main, cwd: loaded.cwd)
+        }
         if main[.history] && History.wantsNew(args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
         }

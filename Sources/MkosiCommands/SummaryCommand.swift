@@ -102,8 +102,15 @@ enum CatConfigCommand {
 /// `mkosi bump`: writes the next version to `mkosi.version`.
 enum BumpCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
-        guard let main = loaded.main, let version = main[.imageVersion] else { return }
-        let dir = ConfigLoader.configDirectory(for: loaded.cwd) ?? loaded.cwd
-        try FS.writeAtomically(Path.join(dir, "mkosi.version"), version + "\n")
+        guard let main = loaded.main else { return }
+        try write(main, cwd: loaded.cwd)
+    }
+
+    /// Writes `ImageVersion=` of `main` to `mkosi.version` in the configuration directory.
+    static func write(_ main: Config, cwd: String) throws {
+        guard let version = main[.imageVersion] else { return }
+        let path = Path.join(ConfigLoader.configDirectory(for: cwd) ?? cwd, "mkosi.version")
+        try FS.writeAtomically(path, version + "\n")
+        Log.info("Wrote new version \(version) to \(path)")
     }
 }

@@ -38,21 +38,34 @@ public struct Config: Sendable {
     /// else reads typed keys.
     public func value(of setting: Setting) -> Value { self[setting.dest] }
 
-    /// Returns a copy with the settings named in `pairs` (a `--json summary`-style object, as a
-    /// configure script prints it) replaced; `Files`, `Image` and `BuildSubdirectory` are ignored.
+    /// The configuration a configure script's output describes (a `--json summary`-style object):
+    /// as upstream, the settings it names take its values and every other setting goes back to
+    /// its default (so a script prints everything it wants to keep, usually by echoing its
+    /// input). `Files`, `Image` and `BuildSubdirectory` are ignored; the image stays this one.
     ///
     /// - Throws: `MkosiError.config` naming `source` for an unknown setting or a value of the
     ///   wrong shape.
     public func applying(json pairs: [(String, JSON)], from source: String) throws -> Config {
-        var updated = self
+        var values = Config.defaultValues
+        var origins = Dictionary(uniqueKeysWithValues: Settings.dests.map { ($0, [Origin.defaultValue]) })
         for (key, value) in pairs where key != "Files" && key != "Image" && key != "BuildSubdirectory" {
             guard let setting = Settings.byName[key] else {
+                // Upstream ignores unknown keys whose value is empty.
+                if value == .null || value == .array([]) || value == .object([]) { continue }
                 throw MkosiError.config("\(source) printed an unknown setting \(key)")
             }
-            updated = updated.with(setting.dest, try History.fromJSON(value, setting))
+            values[setting.dest] = try History.fromJSON(value, setting)
+            origins[setting.dest] = self.origins[setting.dest] ?? [.defaultValue]
         }
-        return updated
+        return Config(image: image, files: files, values: values, origins: origins, directory: directory)
     }
+
+    /// Every setting's default, computed as upstream's `Config.default()` does: the settings of
+    /// an empty configuration read in `/proc`.
+    static let defaultValues: [String: Value] = {
+        let context = ParseContext(resources: BuiltinResources(), cwd: "/proc")
+        return (try? context.finalize().values) ?? [:]
+    }()
 
     // Shorthands for the settings the rest of mkosi uses most.
     public var distribution: Distribution { self[.distribution] }

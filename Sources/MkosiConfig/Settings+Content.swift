@@ -527,7 +527,7 @@ extension Settings {
                 defaultValue: .string("auto"),
                 long: "--ssh",
                 choices: .orEmpty(.ssh),
-                support: Support.notYet(.refuse).formats(Support.runnableFormats),
+                support: Support.honoured.formats(Support.runnableFormats),
                 help: "Install vsock sshd socket/service (auto: if sshd present and no systemd-ssh-generator)"),
         Setting("SELinuxRelabel",
                 .content,

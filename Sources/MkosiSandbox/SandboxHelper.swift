@@ -133,7 +133,21 @@ public enum SandboxHelper {
                 mkdirs(target)
             } else {
                 mkdirs(parent(target))
-                let fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                var file = target
+                // A dangling symlink at the target (an image's /etc/resolv.conf pointing into
+                // /run): the file is created where it points, inside the new root, and the mount
+                // goes there through the link.
+                var lst = stat()
+                if lstat(target, &lst) == 0 && lst.st_mode & S_IFMT == S_IFLNK {
+                    var buf = [CChar](repeating: 0, count: 4096)
+                    let n = readlink(target, &buf, buf.count - 1)
+                    if n > 0 {
+                        let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                        file = link.hasPrefix("/") ? "/newroot" + link : parent(target) + "/" + link
+                        mkdirs(parent(file))
+                    }
+                }
+                let fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
                 if fd >= 0 { close(fd) }
             }
             check(mount(src, target, nil, UInt(MS_BIND | MS_REC), nil), "binding \(op[1]) to \(op[2])")
