@@ -92,7 +92,8 @@ public enum Disk {
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot",
                     "--offline=\(config[.repartOffline] ? "yes" : "no")", "--seed=\(config[.seed])"]
         if first {
-            argv += ["--empty=create", "--size=\(config[.outputSize].map(String.init) ?? "auto")"]
+            // OutputSize= grows the finished image afterwards (`Output.grow`), as upstream.
+            argv += ["--empty=create", "--size=auto"]
             if deferESP { argv.append("--defer-partitions=esp,xbootldr") }
         } else {
             argv += ["--empty=refuse"]
@@ -122,7 +123,7 @@ public enum Disk {
             if e.hint == nil {
                 let configured = config[.repartDirectories]
                 let which = configured.isEmpty ? "the default partition layout" : "the partition definitions in \(configured.joined(separator: ", "))"
-                e.hint = config[.outputSize] != nil ? "Check whether OutputSize= leaves room for \(which)" : "Check \(which)"
+                e.hint = "Check \(which)"
             }
             throw e
         }

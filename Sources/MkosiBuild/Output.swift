@@ -28,6 +28,7 @@ public enum Output {
             try makeTar(context, name: config.outputWithFormat)
         case .disk:
             // systemd-repart wrote the image into the staging directory already.
+            try grow(Disk.imagePath(context), to: config[.outputSize])
             try compress(Disk.imagePath(context), config: config, context: context)
         case .cpio:
             let cpio = Path.join(context.staging, config.outputWithFormat)
@@ -119,6 +120,18 @@ public enum Output {
         let sums = "\(context.config.output).SHA256SUMS"
         try context.run(["sh", "-e", "-c", "sha256sum --binary \"$@\" > .sums && mv .sums \(ShellLexer.quote(sums))", "sh"] + files,
                         in: s)
+    }
+
+    /// `OutputSize=` for disk images, as upstream: the file is extended (sparsely) to the size when
+    /// it is smaller; a larger image is left as it is, with a notice.
+    static func grow(_ file: String, to size: Int?) throws {
+        guard let size, let current = FS.stat(file)?.size else { return }
+        guard size > current else {
+            Log.info("Can't change the output size because the image is already larger (\(Summary.formatBytes(Int(current)))) than requested (\(Summary.formatBytes(size)))")
+            return
+        }
+        Log.info("Resizing the output image to \(Summary.formatBytes(size))")
+        guard truncate(file, off_t(size)) == 0 else { throw FS.systemError("Cannot resize \(file) to \(size) bytes") }
     }
 
     /// Compresses `file` in place with `CompressOutput=` (the result gets the algorithm's suffix).

@@ -132,6 +132,6 @@ enum DocumentationCommand {
         guard FS.exists(path) else {
             throw MkosiError.usage("No manual named '\(name)'", hint: "Available: mkosi")
         }
-        Terminal.writeStdout(try FS.readText(path))
+        Terminal.writeStdout(try FS.readText(path).replacingOccurrences(of: SupportReport.manualMarker, with: SupportReport.manualSection()))
     }
 }

@@ -27,12 +27,21 @@ public struct Support: Sendable {
     public let formats: Set<OutputFormat>?
     /// The distributions the setting means something for; nil for all.
     public let distributions: (@Sendable (Distribution) -> Bool)?
+    /// Another condition on the configuration for the setting to mean something.
+    public struct Condition: Sendable {
+        /// How its failure reads in a message ("the image is not bootable").
+        public let unless: String
+        public let holds: @Sendable (Config) -> Bool
+    }
+
+    public let condition: Condition?
 
     public init(_ status: Status, formats: Set<OutputFormat>? = nil,
-                distributions: (@Sendable (Distribution) -> Bool)? = nil) {
+                distributions: (@Sendable (Distribution) -> Bool)? = nil, condition: Condition? = nil) {
         self.status = status
         self.formats = formats
         self.distributions = distributions
+        self.condition = condition
     }
 
     public static let honoured = Support(.honoured)
@@ -55,16 +64,25 @@ public struct Support: Sendable {
 
     /// The same status, limited to `formats`.
     public func formats(_ formats: Set<OutputFormat>) -> Support {
-        Support(status, formats: formats, distributions: distributions)
+        Support(status, formats: formats, distributions: distributions, condition: condition)
     }
 
     /// The same status, limited to the distributions `applies` accepts.
     public func distributions(_ applies: @escaping @Sendable (Distribution) -> Bool) -> Support {
-        Support(status, formats: formats, distributions: applies)
+        Support(status, formats: formats, distributions: applies, condition: condition)
+    }
+
+    /// The same status, for bootable images only (`Bootable=` not disabled) of the formats that
+    /// can boot with UEFI on their own.
+    public var whenBootable: Support {
+        Support(status, formats: formats ?? Support.bootableFormats, distributions: distributions,
+                condition: Condition(unless: "the image is not bootable (Bootable=no)", holds: { $0[.bootable] != .disabled }))
     }
 
     /// The formats a virtual machine or container can run (`vm`, `boot`, `shell`).
     public static let runnableFormats: Set<OutputFormat> = [.disk, .esp, .uki, .cpio, .directory]
+    /// The formats that can carry a boot loader of their own.
+    public static let bootableFormats: Set<OutputFormat> = Set(OutputFormat.allCases.filter { !$0.isNeverBootable })
     /// The formats systemd-repart makes.
     public static let partitionedFormats: Set<OutputFormat> = Set(OutputFormat.allCases.filter(\.isPartitionedImage))
 }

@@ -64,6 +64,10 @@ public enum SupportReport {
                 add(.notApplicable, "has no effect on \(config.distribution.prettyName) images")
                 continue
             }
+            if let condition = s.support.condition, !condition.holds(config) {
+                add(.notApplicable, "has no effect: \(condition.unless)")
+                continue
+            }
             switch s.support.status {
             case .honoured, .configuration:
                 break
@@ -90,6 +94,56 @@ public enum SupportReport {
         case .dict(let d): return d.pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         default: return v.display
         }
+    }
+}
+
+extension SupportReport {
+    /// The marker in the manual that `documentation` replaces with `manualSection()`.
+    public static let manualMarker = "<!-- SETTINGS-SUPPORT -->"
+
+    /// Markdown for the manual: how many settings this implementation honours, and each one it
+    /// does not (or only in part), with what happens when a configuration uses it. Generated from
+    /// the table, so it cannot go stale.
+    public static func manualSection() -> String {
+        var seen: Set<String> = []
+        let settings = Settings.all.filter { seen.insert($0.dest).inserted }
+        var honoured = 0, configuration = 0, partly = 0, refused = 0, warned = 0, limited = 0
+        var rows: [String] = []
+        for s in settings {
+            let support = s.support
+            var scope: [String] = []
+            if let formats = support.formats {
+                scope.append("Format=" + OutputFormat.allCases.filter(formats.contains).map(\.rawValue).joined(separator: ", "))
+            }
+            if let applies = support.distributions {
+                scope.append(Distribution.allCases.filter(applies).map(\.rawValue).joined(separator: ", "))
+            }
+            if let condition = support.condition { scope.append("not when \(condition.unless)") }
+            if !scope.isEmpty { limited += 1 }
+            switch support.status {
+            case .honoured: honoured += 1
+            case .configuration: configuration += 1
+            case .notYet(let impact):
+                impact == .refuse ? (refused += 1) : (warned += 1)
+                rows.append("| `\(s.name)=` | not yet: any other value than the default is \(impact == .refuse ? "refused" : "a warning") | \(scope.joined(separator: "; ")) |")
+            case .values(let impact, _, let what):
+                partly += 1
+                rows.append("| `\(s.name)=` | \(what): \(impact == .refuse ? "refused" : "a warning") | \(scope.joined(separator: "; ")) |")
+            }
+        }
+        return """
+            Of the \(settings.count) settings (\(Settings.all.count) names), \(honoured) are honoured and \(configuration) are used by the
+            configuration engine itself (includes, profiles, the settings of the default tools tree and
+            initrd); \(partly) are honoured except for some values, \(refused) are not honoured yet and refused when
+            set, and \(warned) are not honoured yet and only warned about. \(limited) mean something only for some
+            formats, distributions or configurations; elsewhere a value is a warning ("has no effect").
+            This list is generated from the settings table (`mkosi documentation` prints it as it is):
+
+            | Setting | When set | Applies to |
+            |---|---|---|
+            \(rows.joined(separator: "\n"))
+
+            """
     }
 }
 
