@@ -67,6 +67,39 @@ import Testing
         #expect(o.stderr.contains("command line (--tpm): TPM=enabled has no effect on Format=none images"), "\(o.stderr)")
     }
 
+    /// genkey: a key (0600) and certificate with upstream's defaults; existing ones are kept
+    /// unless -f is given.
+    @Test func genkeyMakesAKeyAndCertificate() throws {
+        let d = try Dir(["mkosi.conf": ""])
+        let r = try run(["--genkey-common-name=test CN", "genkey"], in: d.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: d.path + "/mkosi.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let subject = try Shell.run(["openssl", "x509", "-in", d.path + "/mkosi.crt", "-noout", "-subject"])
+        #expect(subject.stdout.contains("CN = test CN") || subject.stdout.contains("CN=test CN"), "\(subject.stdout)")
+        let again = try run(["genkey"], in: d.path)
+        #expect(again.status == 1 && again.stderr.contains("mkosi.key already exists"), "\(again.stderr)")
+        let key = try String(contentsOfFile: d.path + "/mkosi.key", encoding: .utf8)
+        #expect(try run(["-f", "genkey"], in: d.path).status == 0)
+        #expect(try String(contentsOfFile: d.path + "/mkosi.key", encoding: .utf8) != key)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() == ["mkosi.conf", "mkosi.crt", "mkosi.key"])
+    }
+
+    /// The bash completion passes shellcheck (upstream's test_shellcheck runs it on ours).
+    @Test func bashCompletionIsCleanShell() throws {
+        let c = try run(["completion", "bash"])
+        #expect(c.status == 0 && c.stdout.hasPrefix("# shellcheck shell=bash\n"))
+        #expect(!c.stdout.contains("=($("), "word-splitting array assignments (SC2207)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mkosi-completion-\(UUID().uuidString).bash").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try c.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Shell.run(["bash", "-n", file]).status == 0)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/shellcheck") {
+            let check = try Shell.run(["/usr/bin/shellcheck", file])
+            #expect(check.status == 0, "\(check.stdout)")
+        }
+    }
+
     @Test func verbsNotImplementedYetFailClearly() throws {
         let d = try Dir(["mkosi.conf": "[Content]\nPackages=a\n"])
         let r = try run(["ssh"], in: d.path)

@@ -117,7 +117,7 @@ struct BuildIntegrationTests {
         let list = try Shell.run(["tar", "-tf", p.dir + "/image.tar.zst"])
         #expect(list.stdout.contains("./usr/bin/hello\n"))
         let osRelease = try Shell.run(["sh", "-c", "tar -xOf image.tar.zst ./usr/lib/os-release"], cwd: p.dir)
-        #expect(osRelease.stdout.contains("IMAGE_ID=configured"))
+        #expect(osRelease.stdout.contains("IMAGE_ID=\"configured\""), "\(osRelease.stdout)")
     }
 
     /// A package a build script leaves in $PACKAGEDIR is installed by VolatilePackages=.

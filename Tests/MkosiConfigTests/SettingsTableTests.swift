@@ -117,4 +117,19 @@ import Testing
         #expect(loaded.images.count == 2)
         #expect(SupportReport.findings(loaded).map(\.message) == [])
     }
+
+    /// A configure script's output replaces the configuration; what it leaves out goes back to
+    /// the default, as upstream (`Config.from_json` over `Config.default()`).
+    @Test func configureOutputResetsOmittedSettings() throws {
+        let p = try Project(["mkosi.conf": "[Distribution]\nDistribution=debian\nRelease=trixie\n[Content]\nPackages=vim\n[Output]\nFormat=tar\n"])
+        let c = try p.main(["build"])
+        let updated = try c.applying(json: [("Packages", .array([.string("hello")])), ("Release", .string("bookworm")),
+                                           ("Image", .string("ignored")), ("NoSuchSetting", .array([]))], from: "mkosi.configure")
+        #expect(updated[.packages] == ["hello"] && updated.release == "bookworm")
+        #expect(updated.format == .disk, "Format= left out: back to its default")
+        #expect(updated.image == "main")
+        #expect(updated.origins(of: .outputFormat) == [.defaultValue])
+        #expect(errorMessage { _ = try c.applying(json: [("NoSuchSetting", .string("x"))], from: "mkosi.configure") }
+                == "mkosi.configure printed an unknown setting NoSuchSetting")
+    }
 }
