@@ -5,6 +5,11 @@ import MkosiConfig
 import MkosiCore
 import MkosiSandbox
 
+extension Config {
+    /// `WorkspaceDirectory=`, else upstream's default (the user's cache directory or /var/tmp).
+    public var workspaceDirectoryOrDefault: String { self[.workspaceDirectory] ?? UserDirectories.defaultWorkspace() }
+}
+
 /// Everything one image build works with: its configuration, a private workspace (removed when
 /// the build ends, whether it succeeds or not), and the caches it shares with other builds.
 ///
@@ -52,7 +57,7 @@ public final class BuildContext {
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)
 
-        workspace = try FS.makeTemporaryDirectory(in: config[.workspaceDirectory] ?? UserDirectories.defaultWorkspace(),
+        workspace = try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault,
                                                   prefix: "mkosi-workspace")
         do {
             for dir in [root, staging, sandboxEtc, artifacts] { try FS.makeDirectories(dir) }

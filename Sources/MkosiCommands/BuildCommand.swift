@@ -131,7 +131,7 @@ enum BuildCommand {
 
 /// A fresh directory below the workspace directory, for the duration of one build.
 func temporaryDirectory(for config: Config, prefix: String) throws -> String {
-    try FS.makeTemporaryDirectory(in: config[.workspaceDirectory] ?? UserDirectories.defaultWorkspace(), prefix: prefix)
+    try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault, prefix: prefix)
 }
 
 /// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the
