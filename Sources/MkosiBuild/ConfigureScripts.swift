@@ -24,9 +24,7 @@ public enum ConfigureScripts {
     }
 
     static func runOne(_ script: String, config: Config, loaded: LoadedConfiguration) throws -> Config {
-        guard FS.isExecutable(script) else {
-            throw MkosiError.config("\(script) is not executable", hint: "chmod +x it, or set MakeScriptsExecutable=yes")
-        }
+        try Scripts.makeExecutable(script, config: config)
         let context = try BuildContext(config: config, args: loaded.args, cwd: loaded.cwd)
         defer { context.cleanup() }
         let input = context.workspace + "/config.json"
@@ -38,16 +36,11 @@ public enum ConfigureScripts {
             s.bind(tree.source, tree.target.map { Path.join("/work/src", $0) } ?? "/work/src")
         }
         s.workingDirectory = "/work/src"
+        // As upstream, configure scripts have no network.
+        s.network = false
         var env = context.baseEnvironment()
-        env["DISTRIBUTION"] = config.distribution.rawValue
-        env["RELEASE"] = config.release
-        env["ARCHITECTURE"] = config.architecture.rawValue
-        env["SRCDIR"] = "/work/src"
-        env["MKOSI_UID"] = String(getuid())
-        env["MKOSI_GID"] = String(getgid())
-        env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
-        let profiles = config[.profiles]
-        if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+        for (k, v) in Scripts.commonVariables(context) { env[k] = v }
+        for (k, v) in context.userEnvironment() { env[k] = v }
 
         Log.info("Running \(Path.basename(script)) on the \(config.image) image")
         let output: String

@@ -64,14 +64,7 @@ public enum Scripts {
 
         var env = chroot ? context.baseEnvironment() : (context.packageManager?.environment() ?? context.baseEnvironment())
         if !chroot { env["PATH"] = "/work/helpers:" + (env["PATH"] ?? "/usr/bin:/bin") }
-        env["DISTRIBUTION"] = config.distribution.rawValue
-        env["RELEASE"] = config.release
-        env["ARCHITECTURE"] = config.architecture.rawValue
-        if let manager = context.distribution.packageManager {
-            env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
-        }
-        if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
-        env["SRCDIR"] = "/work/src"
+        for (k, v) in commonVariables(context) { env[k] = v }
         env["CHROOT_SRCDIR"] = "/work/src"
         env["BUILDROOT"] = chroot ? "/" : "/buildroot"
         env["OUTPUTDIR"] = "/work/out"
@@ -80,16 +73,8 @@ public enum Scripts {
         if context.packageDirectory != nil { env["PACKAGEDIR"] = "/work/packages" }
         env["SCRIPT"] = "/work/\(name)"
         env["CHROOT_SCRIPT"] = "/work/\(name)"
-        env["MKOSI_UID"] = String(getuid())
-        env["MKOSI_GID"] = String(getgid())
-        env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
         env["WITH_NETWORK"] = network ? "1" : "0"
         env["MKOSI_CONFIG"] = "/work/config.json"
-        if let id = config[.imageID] { env["IMAGE_ID"] = id }
-        if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
-        if config.image != "main" { env["SUBIMAGE"] = config.image }
-        let profiles = config[.profiles]
-        if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
         for (k, v) in extras.environment { env[k] = v }
         for (k, v) in context.userEnvironment() { env[k] = v }
 
@@ -135,24 +120,10 @@ extension Scripts {
             s.workingDirectory = "/work/src"
             s.network = false
             var env = context.baseEnvironment()
-            env["DISTRIBUTION"] = config.distribution.rawValue
-            env["RELEASE"] = config.release
-            env["ARCHITECTURE"] = config.architecture.rawValue
-            if let manager = context.distribution.packageManager {
-                env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
-            }
-            if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
-            env["SRCDIR"] = "/work/src"
+            for (k, v) in commonVariables(context) { env[k] = v }
             env["OUTPUTDIR"] = "/work/out"
-            env["MKOSI_UID"] = String(getuid())
-            env["MKOSI_GID"] = String(getgid())
             env["MKOSI_CONFIG"] = "/work/config.json"
-            env["MKOSI_DEBUG"] = Log.isDebug ? "1" : "0"
-            if let id = config[.imageID] { env["IMAGE_ID"] = id }
-            if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
-            if config.image != "main" { env["SUBIMAGE"] = config.image }
-            let profiles = config[.profiles]
-            if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+            for (k, v) in context.userEnvironment() { env[k] = v }
             Log.info("Running post-output script \(script)")
             do {
                 try HostCommand.run(s.argv(for: ["/work/postoutput"], helper: context.helper), environment: env,
@@ -162,6 +133,29 @@ extension Scripts {
                 throw e
             }
         }
+    }
+
+    /// The variables every kind of script gets, as upstream: the distribution, release and
+    /// architecture (in mkosi's and the distribution's spelling, and the EFI one), `$SRCDIR`,
+    /// the caller's IDs, the debug flag, the image's ID, version and subimage name, and the
+    /// profiles.
+    static func commonVariables(_ context: BuildContext) -> [String: String] {
+        let config = context.config
+        var env: [String: String] = [
+            "DISTRIBUTION": config.distribution.rawValue, "RELEASE": config.release,
+            "ARCHITECTURE": config.architecture.rawValue, "SRCDIR": "/work/src",
+            "MKOSI_UID": String(getuid()), "MKOSI_GID": String(getgid()), "MKOSI_DEBUG": Log.isDebug ? "1" : "0",
+        ]
+        if let manager = context.distribution.packageManager {
+            env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
+        }
+        if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
+        if let id = config[.imageID] { env["IMAGE_ID"] = id }
+        if let v = config[.imageVersion] { env["IMAGE_VERSION"] = v }
+        if config.image != "main" { env["SUBIMAGE"] = config.image }
+        let profiles = config[.profiles]
+        if !profiles.isEmpty { env["PROFILES"] = profiles.joined(separator: " ") }
+        return env
     }
 
     /// Refuses a script that is not executable, or makes it so with `MakeScriptsExecutable=yes`.
