@@ -18,7 +18,7 @@ public struct ConfigEnum: Sendable {
     public init<E: SettingEnum>(_ type: E.Type) {
         self.name = E.enumName
         self.values = E.allCases.map(\.rawValue)
-        self.typeName = String(describing: E.self)
+        self.typeName = _typeName(E.self, qualified: false)  // not String(describing:), which looks up conformances (~1 ms at startup)
     }
 
     public func contains(_ value: String) -> Bool { values.contains(value) }

@@ -196,8 +196,9 @@ public enum DefaultFactory: Sendable {
 }
 
 /// One setting: everything the configuration files, the command line, `[Match]`, defaults,
-/// `summary` and JSON need to know about it. Declared once, in `Settings.all`.
-public struct Setting: Sendable {
+/// `summary` and JSON need to know about it. Declared once, in `Settings.all`. A class, so that
+/// the lookup tables share one copy of each.
+public final class Setting: Sendable {
     /// The name in configuration files and JSON (`Packages`).
     public let name: String
     /// The storage key; three deprecated settings share one with their successors.
