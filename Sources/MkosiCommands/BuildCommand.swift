@@ -10,12 +10,25 @@ import MkosiSandbox
 /// output is kept unless `-f` is given.
 enum BuildCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
+        let lock = try lockOutputDirectory(loaded)
+        defer { lock?.release() }
         // Configure scripts run in the tools tree: it comes first, as upstream.
         try ToolsTree.prepare(loaded)
         try build(ConfigureScripts.run(loaded))
     }
 
-    /// Builds the images of `loaded`, whose configure scripts have run already.
+    /// Two builds of one project do not run at once: the second waits for the first (and then
+    /// finds its outputs, the tools tree among them). Taken once per process, before the tools
+    /// tree, by every verb that builds.
+    static func lockOutputDirectory(_ loaded: LoadedConfiguration) throws -> FileLock? {
+        guard let main = loaded.main else { return nil }
+        let directory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
+        try FS.makeDirectories(directory)
+        return try FileLock.acquire(directory, waiting: "Waiting for the other mkosi building into \(directory) to finish")
+    }
+
+    /// Builds the images of `loaded`, whose configure scripts have run already; the caller holds
+    /// `lockOutputDirectory`.
     static func build(_ loaded: LoadedConfiguration) throws {
         guard let main = loaded.main else { return }
         let args = loaded.args
@@ -32,11 +45,6 @@ enum BuildCommand {
             throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
                                     hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")
         }
-        // Two builds of one project: the second waits for the first (and then finds its output).
-        let outputDirectory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
-        try FS.makeDirectories(outputDirectory)
-        let buildLock = try FileLock.acquire(outputDirectory, waiting: "Waiting for the other mkosi building into \(outputDirectory) to finish")
-        defer { buildLock.release() }
         let exists = Output.exists(main, cwd: loaded.cwd)
         // An image that vm, shell or boot runs (without Ephemeral=) is not replaced under it.
         let imageLock = exists ? try Self.lockImage(main, cwd: loaded.cwd) : nil
@@ -170,7 +178,9 @@ enum BoxCommand {
             return try HostCommand.run(loaded.args.cmdline, environment: env, check: false)
         }
         // `mkosi -f box` builds the default tools tree when it is missing or out of date.
+        let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
         try ToolsTree.prepare(loaded)
+        buildLock?.release()
         env["MKOSI_DEFAULT_TOOLS_TREE_PATH"] = tree
         var s = Sandbox.withTools(tree: tree, userNamespace: getuid() != 0)
         for dir in ["/home", "/root", "/srv", "/mnt", "/media", "/opt", "/var", "/tmp", "/run", "/dev"] {

@@ -14,12 +14,12 @@ enum ShellCommand {
     static func run(_ loaded: LoadedConfiguration, boot: Bool) throws -> Int32 {
         // Configure scripts run (in the tools tree) for every verb that uses the image, built
         // now or earlier.
+        let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
         try ToolsTree.prepare(loaded)
         let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }
-        if loaded.args.force > 0 {
-            try BuildCommand.build(loaded)
-        }
+        if loaded.args.force > 0 { try BuildCommand.build(loaded) }
+        buildLock?.release()
         let output = Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)
         guard FS.exists(output) else {
             throw MkosiError(.failed, "Image '\(main.image)' has not been built yet",

@@ -8,10 +8,12 @@ import MkosiVM
 /// with `ToolsTree=default`, the tools tree must be current.
 enum VMCommand {
     static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
+        let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
         try ToolsTree.prepare(loaded)
         let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }
         if loaded.args.force > 0 { try BuildCommand.build(loaded) }
+        buildLock?.release()
         // The image is booted in place unless Ephemeral=: one VM at a time (uki and cpio images
         // are only read).
         let lock = !main[.ephemeral] && main.format != .uki && main.format != .cpio

@@ -101,20 +101,26 @@ extension BuildIntegrationTests {
     @Test func scriptNetworkEnvironmentFilesAndPostOutput() throws {
         let connect = "timeout 10 bash -c 'exec 3<>/dev/tcp/deb.debian.org/80' 2>/dev/null && echo reachable || echo unreachable"
         let p = try Project([
-            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Runtime]\nTPM=yes\n",
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Runtime]\nTPM=yes\n"
+                + "[Build]\nExtraSearchPaths=tools\nProxyExclude=example.org,localhost\n",
             "mkosi.env": "FROM_ENV_FILE=from mkosi.env\n# a comment\n",
+            "tools/mkosi-test-tool": "#!/bin/sh\necho found on the extra search path\n",
             "mkosi.build": "#!/bin/bash\nset -e\nmkdir -p \"$DESTDIR/etc\"\n"
                 + "echo \"$FROM_ENV_FILE\" > \"$DESTDIR/etc/env-result\"\n"
+                + "mkosi-test-tool > \"$DESTDIR/etc/search-path-result\"\n"
+                + "echo \"$no_proxy|$NO_PROXY\" > \"$DESTDIR/etc/proxy-result\"\n"
                 + "(\(connect)) > \"$DESTDIR/etc/net-result\"\n"
                 + "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -q refused && echo loopback-up >> \"$DESTDIR/etc/net-result\" || true\n",
             "mkosi.postoutput": "#!/bin/sh\nset -e\ntest -d \"$OUTPUTDIR/image\"\nls \"$OUTPUTDIR\" > \"$OUTPUTDIR/postoutput-saw\"\n"
                 + "echo \"$IMAGE_ID|$DISTRIBUTION|$SRCDIR|$PWD\" >> \"$OUTPUTDIR/postoutput-saw\"\n",
-        ], executable: ["mkosi.build", "mkosi.postoutput"])
+        ], executable: ["mkosi.build", "mkosi.postoutput", "tools/mkosi-test-tool"])
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
         #expect(r.stderr.contains("mkosi.conf:7: TPM=enabled is not honoured yet by this mkosi"), "\(r.stderr.suffix(2000))")
         let image = p.dir + "/image"
         #expect(try String(contentsOfFile: image + "/etc/env-result", encoding: .utf8) == "from mkosi.env\n")
+        #expect(try String(contentsOfFile: image + "/etc/search-path-result", encoding: .utf8) == "found on the extra search path\n")
+        #expect(try String(contentsOfFile: image + "/etc/proxy-result", encoding: .utf8) == "example.org,localhost|example.org,localhost\n")
         #expect(try String(contentsOfFile: image + "/etc/net-result", encoding: .utf8) == "unreachable\nloopback-up\n")
         let saw = try String(contentsOfFile: p.dir + "/postoutput-saw", encoding: .utf8)
         #expect(saw.hasPrefix("image\n") && saw.hasSuffix("|debian|/work/src|/work/src\n"), "\(saw)")
