@@ -123,16 +123,16 @@ enum Configure {
     /// kernel-install to the boot loader specification layout.
     static func bootDirectories(_ context: BuildContext) throws {
         let root = context.root
-        for dir in ["efi", "boot"] where FS.lstat(Path.join(root, dir)) == nil {
-            try FS.makeDirectories(Path.join(root, dir), mode: 0o500)
-            chmod(Path.join(root, dir), 0o500)
-        }
+        let created = ["efi", "boot"].filter { FS.lstat(Path.join(root, $0)) == nil }
+        for dir in created { try FS.makeDirectories(Path.join(root, dir)) }
         let loader = Path.join(root, "boot/loader")
         if FS.lstat(loader) == nil {
             try FS.makeDirectories(loader, mode: 0o700)
             chmod(loader, 0o700)
         }
         try FS.writeAtomically(Path.join(loader, "entries.srel"), "type1\n", mode: 0o600)
+        // Closed last, so that an unprivileged build could still create /boot/loader.
+        for dir in created { chmod(Path.join(root, dir), 0o500) }
     }
 
     /// State that packages leave and that must be unique per machine (random seed, credential

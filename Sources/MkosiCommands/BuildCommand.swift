@@ -47,7 +47,7 @@ enum BuildCommand {
         }
         let exists = Output.exists(main, cwd: loaded.cwd)
         // An image that vm, shell or boot runs (without Ephemeral=) is not replaced under it.
-        let imageLock = exists ? try Self.lockImage(main, cwd: loaded.cwd) : nil
+        let imageLock = exists && (args.force > 0 || args.rerunBuildScripts) ? try Self.lockImage(main, cwd: loaded.cwd) : nil
         defer { imageLock?.release() }
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
