@@ -15,15 +15,19 @@ let package = Package(
         // Pure configuration engine: INI dialect, the settings table, match/include/profiles/
         // subimages, specifiers, finalisation, JSON and summary output.
         .target(name: "MkosiConfig", dependencies: ["MkosiCore"]),
-        // The build pipeline: package managers, steps, outputs.
-        .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
+        // Package managers behind one protocol (apt now; dnf, zypper, pacman, apk next) and the
+        // distributions' descriptions; they see the build only through InstallerContext.
+        .target(name: "MkosiInstaller", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
+        // The build pipeline: steps, outputs.
+        .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiInstaller"]),
         // Booting images in virtual machines (qemu, OVMF, virtiofsd).
         .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiBuild"]),
         // One file per verb.
-        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild", "MkosiVM", "MkosiSandbox"]),
+        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
+        .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
         // Helpers shared by the tests that run the built binary.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 import MkosiSandbox
 
 /// Bootable images: the distribution's kernel, systemd-boot installed with `bootctl`, and one

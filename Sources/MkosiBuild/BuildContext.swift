@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 import MkosiSandbox
 
 extension Config {
@@ -15,7 +16,7 @@ extension Config {
 ///
 /// All mounts happen inside sandboxed child processes, so mkosi itself never holds a mount:
 /// when a build stops for any reason, nothing stays mounted.
-public final class BuildContext {
+public final class BuildContext: InstallerContext {
     public let config: Config
     public let args: Args
     /// The invocation directory (after `-C`).
@@ -111,6 +112,12 @@ public final class BuildContext {
         try FS.makeDirectories(packageCache)
         return try FileLock.acquire(packageCache, waiting: "Waiting for another mkosi to release the package cache \(packageCache)")
     }
+
+    /// The repository metadata this build shares with its other images.
+    public var metadataSession: MetadataSession? { session }
+
+    /// The image's package manager, nil for `Distribution=custom` (no packages are installed).
+    public var packageManager: (any PackageManager)? { distribution.packageManager.map { $0.init(self) } }
 
     /// Removes the workspace.
     public func cleanup() {

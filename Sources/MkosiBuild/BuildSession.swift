@@ -1,5 +1,6 @@
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 
 /// What the images of one `mkosi build` share: `$PACKAGEDIR`, and the repository metadata,
 /// which is refreshed at most once per build so every image sees the same archive state.
@@ -12,13 +13,13 @@ import MkosiCore
 ///   cache at all (a build that failed half-way is retried against the same metadata).
 /// When the metadata is refreshed, the incremental caches are dropped, so that images built
 /// from new metadata are not mixed with cached ones built from old metadata.
-public final class BuildSession {
+public final class BuildSession: MetadataSession {
     /// `$PACKAGEDIR` of this build.
     public let packageDirectory: String?
     /// Whether this build refreshes the repository metadata.
     public let refreshMetadata: Bool
     /// The package caches and sources whose metadata was refreshed in this build.
-    var refreshed: Set<String> = []
+    public var refreshed: Set<String> = []
 
     public init(images: [Config], args: Args, packageDirectory: String?) {
         self.packageDirectory = packageDirectory

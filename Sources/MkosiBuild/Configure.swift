@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 
 /// Small edits of the image after its contents are complete.
 enum Configure {

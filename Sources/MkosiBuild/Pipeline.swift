@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 import MkosiSandbox
 
 /// Builds one image, in upstream's order: skeleton trees, packages (bootstrap first), extra

@@ -1,5 +1,6 @@
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 import MkosiSandbox
 
 /// User scripts (`mkosi.postinst`, `mkosi.finalize`, …). A script whose name ends in `.chroot`

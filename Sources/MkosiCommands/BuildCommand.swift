@@ -4,6 +4,7 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiInstaller
 import MkosiSandbox
 
 /// `mkosi build`: builds every image in order (subimages, then the main image). An existing

@@ -25,7 +25,7 @@ public protocol PackageManager {
     /// The distribution's name for an architecture (`amd64` for x86-64).
     static func architectureName(_ architecture: Architecture) -> String
 
-    init(_ context: BuildContext)
+    init(_ context: any InstallerContext)
 
     /// Writes the package manager's configuration into the sandbox (repositories, keys, proxy,
     /// options from `SandboxTrees=`), builds the local repository of `PackageDirectories=`, and
@@ -186,13 +186,13 @@ public struct Repository: Sendable, Equatable {
     /// Package types (`deb`, `deb-src`).
     public var types: [String] = ["deb"]
 
+    public init(url: String, suites: [String], components: [String], keyring: String?, types: [String] = ["deb"]) {
+        self.url = url
+        self.suites = suites
+        self.components = components
+        self.keyring = keyring
+        self.types = types
+    }
+
     static func join(_ base: String, _ path: String) -> String { (base.hasSuffix("/") ? base : base + "/") + path }
-}
-
-extension BuildContext {
-    /// The distribution's description.
-    public var distribution: DistributionDescription { .of(config.distribution) }
-
-    /// The image's package manager, nil for `Distribution=custom` (no packages are installed).
-    public var packageManager: (any PackageManager)? { distribution.packageManager.map { $0.init(self) } }
 }

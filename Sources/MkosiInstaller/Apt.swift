@@ -5,10 +5,10 @@ import MkosiSandbox
 /// apt and dpkg, for Debian, Ubuntu and Kali. apt runs from the host (or tools tree) inside the
 /// sandbox with the image at `/buildroot`; dpkg installs into it with `--root`.
 public struct Apt: PackageManager {
-    let context: BuildContext
+    let context: any InstallerContext
     var config: Config { context.config }
 
-    public init(_ context: BuildContext) { self.context = context }
+    public init(_ context: any InstallerContext) { self.context = context }
 
     public static let name = "apt"
     public static let metadataCacheDirectories = ["lib/apt/lists"]
@@ -23,7 +23,7 @@ public struct Apt: PackageManager {
     public static func architectureName(_ a: Architecture) -> String { debianArchitecture(a) }
 
     /// Debian's name for the architecture.
-    static func debianArchitecture(_ a: Architecture) -> String {
+    public static func debianArchitecture(_ a: Architecture) -> String {
         switch a {
         case .x86_64: return "amd64"
         case .x86: return "i386"
@@ -253,7 +253,7 @@ public struct Apt: PackageManager {
     @discardableResult
     func syncMetadata() throws -> Bool {
         let key = context.packageCache + "\0" + sourcesFingerprint()
-        let session = context.session
+        let session = context.metadataSession
         if session?.refreshMetadata ?? true {
             if session?.refreshed.contains(key) == true { return false }
         } else {

@@ -1,0 +1,58 @@
+import Foundation
+import MkosiConfig
+import MkosiCore
+import MkosiInstaller
+import Testing
+
+/// The repositories a distribution description derives from the configuration: for building
+/// (Mirror=, Snapshot=, LocalMirror=, RepositoryKeyCheck=) and for the image itself.
+@Suite struct RepositoryTests {
+    func config(_ conf: String) throws -> Config {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mkosi-installer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try conf.write(toFile: dir + "/mkosi.conf", atomically: true, encoding: .utf8)
+        let loaded = try ConfigLoader.load(["build"], cwd: dir, resources: BuiltinResources())
+        return try #require(loaded.main)
+    }
+
+    @Test func debianBuildRepositories() throws {
+        let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nRepositories=contrib\n")
+        let repos = DistributionDescription.of(.debian).repositories(c)
+        #expect(repos.map(\.url) == ["http://deb.debian.org/debian", "http://deb.debian.org/debian-security"])
+        #expect(repos[0].suites == ["trixie", "trixie-updates"] && repos[1].suites == ["trixie-security"])
+        #expect(repos.allSatisfy { $0.components == ["main", "contrib"] && $0.keyring == "/usr/share/keyrings/debian-archive-keyring.gpg" })
+
+        let mirror = try config("[Distribution]\nDistribution=debian\nRelease=sid\nMirror=http://127.0.0.1:8080\nRepositoryKeyCheck=no\n")
+        let sid = DistributionDescription.of(.debian).repositories(mirror)
+        #expect(sid == [Repository(url: "http://127.0.0.1:8080/debian", suites: ["sid"], components: ["main"], keyring: nil)])
+
+        let snapshot = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nSnapshot=20250101T000000Z\n")
+        #expect(DistributionDescription.of(.debian).repositories(snapshot).map(\.url)
+                == ["https://snapshot.debian.org/archive/debian/20250101T000000Z",
+                    "https://snapshot.debian.org/archive/debian-security/20250101T000000Z"])
+
+        let local = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nLocalMirror=file:///srv/mirror\n")
+        #expect(DistributionDescription.of(.debian).repositories(local)
+                == [Repository(url: "file:///srv/mirror", suites: ["trixie"], components: ["main"], keyring: nil)])
+    }
+
+    /// What an image with apt keeps: the public mirrors (never Mirror=), sources and debug suites.
+    @Test func debianImageRepositories() throws {
+        let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nMirror=http://127.0.0.1:8080\n")
+        let repos = DistributionDescription.of(.debian).imageRepositories(c)
+        #expect(repos.map { "\($0.url) \($0.suites[0])" } == [
+            "http://deb.debian.org/debian trixie", "http://deb.debian.org/debian-debug trixie-debug",
+            "http://deb.debian.org/debian trixie-updates", "http://deb.debian.org/debian-security trixie-security",
+        ])
+        #expect(repos.allSatisfy { $0.types == ["deb", "deb-src"] })
+    }
+
+    @Test func onlyAptDistributionsHaveAnInstallerYet() {
+        for d in Distribution.allCases {
+            let described = DistributionDescription.of(d)
+            #expect((described.packageManager != nil) == d.isAptDistribution, "\(d.rawValue)")
+        }
+        #expect(DistributionDescription.of(.debian).packageManager?.architectureName(.x86_64) == "amd64")
+    }
+}
