@@ -334,9 +334,8 @@ enum Boot {
         s.bind(tree, "/work/esp", readOnly: true)
         s.bind(definitions, "/work/definitions", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
-        Disk.repartDevices(&s, config)
         var argv = ["systemd-repart", "--dry-run=no", "--no-pager", "--json=pretty", "--root=/work/esp",
-                    "--offline=\(config[.repartOffline] ? "yes" : "no")",
+                    Disk.repartOffline(&s, config),
                     "--empty=create", "--size=auto", "--seed=\(config[.seed])", "--definitions=/work/definitions"]
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         _ = try context.capture(argv + ["/work/out/\(Path.basename(output))"], in: s)

@@ -48,6 +48,9 @@ public final class BuildContext: InstallerContext {
     /// When this image's build started (seconds since the epoch).
     public let startTime = Int(time(nil))
 
+    /// `EnvironmentFiles=`, read once when the context is made (every tool run uses them).
+    let environmentFileVariables: [(String, String)]
+
     public init(config: Config, args: Args, cwd: String, session: BuildSession? = nil) throws {
         self.session = session
         self.config = config
@@ -57,6 +60,7 @@ public final class BuildContext: InstallerContext {
         helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)
+        environmentFileVariables = try BuildContext.readEnvironmentFiles(config[.environmentFiles])
 
         workspace = try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault,
                                                   prefix: "mkosi-workspace")
@@ -210,15 +214,24 @@ public final class BuildContext: InstallerContext {
     }
 
     /// The variables the user asks for, in the order they apply: `EnvironmentFiles=`
-    /// (`mkosi.env` first), each read now, then `Environment=`, which wins.
+    /// (`mkosi.env` first), read when this image's build starts, then `Environment=`, which wins.
+    public func userEnvironment() -> [(String, String)] { environmentFileVariables + config[.environment].pairs }
+
+    /// The variables of `EnvironmentFiles=`, in order.
     ///
     /// A file holds `NAME=VALUE` lines, taken literally as upstream does (no quotes or `export`
     /// removed); `NAME` alone copies mkosi's own variable. Beyond upstream, blank lines and lines
     /// starting with `#` are skipped instead of becoming variables with odd names.
-    public func userEnvironment() -> [(String, String)] {
+    ///
+    /// - Throws: `MkosiError` naming a file that cannot be read.
+    static func readEnvironmentFiles(_ files: [String]) throws -> [(String, String)] {
         var result: [(String, String)] = []
-        for file in config[.environmentFiles] {
-            let text = (try? FS.readText(file)) ?? ""
+        for file in files {
+            let text: String
+            do { text = try FS.readText(file) } catch var e as MkosiError {
+                e.hint = "EnvironmentFiles= (or mkosi.env) names it"
+                throw e
+            }
             for raw in text.split(separator: "\n") {
                 let line = String(raw).trimmed()
                 if line.isEmpty || line.hasPrefix("#") { continue }
@@ -228,7 +241,6 @@ public final class BuildContext: InstallerContext {
                 result.append((name, parts.count == 1 ? (Env.get(name) ?? "") : String(parts[1]).trimmed()))
             }
         }
-        result += config[.environment].pairs
         return result
     }
 }

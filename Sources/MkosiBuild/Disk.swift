@@ -72,12 +72,14 @@ public enum Disk {
         return false
     }
 
-    /// `RepartOffline=no`: systemd-repart works through loop devices, so it sees the host's
-    /// `/dev` and `/sys` (which needs root; `BuildCommand` checks that first).
-    static func repartDevices(_ s: inout Sandbox, _ config: Config) {
-        guard !config[.repartOffline] else { return }
+    /// systemd-repart's `--offline=` for `RepartOffline=`; with `no` it works through loop
+    /// devices, so the sandbox gets the host's `/dev` and `/sys` (which needs root;
+    /// `BuildCommand` checks that first).
+    static func repartOffline(_ s: inout Sandbox, _ config: Config) -> String {
+        guard !config[.repartOffline] else { return "--offline=yes" }
         s.bind("/dev", "/dev")
         s.bind("/sys", "/sys", readOnly: true)
+        return "--offline=no"
     }
 
     /// Runs systemd-repart over the staged image. `first` creates the image, with the ESP and
@@ -88,9 +90,8 @@ public enum Disk {
         let config = context.config
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
-        repartDevices(&s, config)
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot",
-                    "--offline=\(config[.repartOffline] ? "yes" : "no")", "--seed=\(config[.seed])"]
+                    repartOffline(&s, config), "--seed=\(config[.seed])"]
         if first {
             // OutputSize= grows the finished image afterwards (`Output.grow`), as upstream.
             argv += ["--empty=create", "--size=auto"]

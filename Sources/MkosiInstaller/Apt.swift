@@ -43,11 +43,13 @@ public struct Apt: PackageManager {
     /// Unlike upstream, the debug-symbol suites are not among them (their archive is often
     /// unreachable, and nothing a build installs comes from there).
     func sources() -> String {
-        context.distribution.repositories(config).map { r in
-            let trust = r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes"
-            return "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
-                + "Components: \(r.components.joined(separator: " "))\n\(trust)\n"
-        }.joined(separator: "\n")
+        context.distribution.repositories(config).map(Self.deb822).joined(separator: "\n")
+    }
+
+    /// One deb822 stanza, ending in a newline.
+    static func deb822(_ r: Repository) -> String {
+        "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
+            + "Components: \(r.components.joined(separator: " "))\n" + (r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes") + "\n"
     }
 
     /// Installing `apt` itself: the image gets `/etc/apt/sources.list.d/<release>.sources` with
@@ -56,11 +58,8 @@ public struct Apt: PackageManager {
         let path = Path.join(context.root, "etc/apt/sources.list.d/\(config.release).sources")
         guard FS.lstat(path) == nil else { return }
         try FS.makeDirectories(Path.dirname(path))
-        let text = context.distribution.imageRepositories(config).map { r in
-            "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
-                + "Components: \(r.components.joined(separator: " "))\n"
-                + (r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes") + "\n\n\n"
-        }.joined()
+        // Upstream's stanzas end in an empty `Snapshot:` line and a blank line.
+        let text = context.distribution.imageRepositories(config).map { Self.deb822($0) + "\n\n" }.joined()
         try FS.writeAtomically(path, text, mode: 0o644)
     }
 
