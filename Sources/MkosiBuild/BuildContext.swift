@@ -26,8 +26,9 @@ public final class BuildContext: InstallerContext {
     public var root: String { workspace + "/root" }
     /// Outputs are assembled here and moved to the output directory at the end.
     public var staging: String { workspace + "/staging" }
-    /// The sandbox's `/etc` (package manager configuration).
-    public var sandboxEtc: String { workspace + "/etc" }
+    /// What every tool of this build sees on top of the tools: `SandboxTrees=` (mkosi.sandbox/)
+    /// and the package manager's configuration in its `etc/` (see `installSandboxTrees`).
+    public var sandboxTree: String { workspace + "/sandbox" }
     public let packageCache: String
     public let outputDirectory: String
     /// Path of this executable, which is also the sandbox helper.
@@ -65,7 +66,7 @@ public final class BuildContext: InstallerContext {
         workspace = try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault,
                                                   prefix: "mkosi-workspace")
         do {
-            for dir in [root, staging, sandboxEtc, artifacts] { try FS.makeDirectories(dir) }
+            for dir in [root, staging, sandboxTree + "/etc", artifacts] { try FS.makeDirectories(dir) }
             chmod(root, 0o755)
         } catch {
             FS.removeTree(workspace)
@@ -121,7 +122,9 @@ public final class BuildContext: InstallerContext {
     public var metadataSession: MetadataSession? { session }
 
     /// The image's package manager, nil for `Distribution=custom` (no packages are installed).
-    public var packageManager: (any PackageManager)? { distribution.packageManager.map { $0.init(self) } }
+    public var packageManager: (any PackageManager)? {
+        distribution.packageManager(findTool: { self.findTool($0) != nil }).map { $0.init(self) }
+    }
 
     /// Removes the workspace.
     public func cleanup() {
@@ -168,7 +171,58 @@ public final class BuildContext: InstallerContext {
         var s = Sandbox.withTools(tree: toolsTree, userNamespace: unprivileged,
                                   certificatesFromTree: config[.toolsTreeCertificates])
         for path in config[.extraSearchPaths] { s.bind(path, readOnly: true) }
+        s.operations += sandboxTreeOperations()
         return s
+    }
+
+    /// The sandbox tree on top of the tools, as upstream layers it: its `/usr` (and `/opt`)
+    /// over the tools' in a read-only union, and each entry of its `/etc` in place of the
+    /// tools' (certificate stores were merged with the tools' when the trees were installed).
+    func sandboxTreeOperations() -> [Sandbox.Operation] {
+        var ops: [Sandbox.Operation] = []
+        for dir in ["usr", "opt"] where FS.isDirectory(Path.join(sandboxTree, dir)) {
+            ops.append(.overlay(lower: [Path.join(sandboxTree, dir), Path.join(toolsTree ?? "/", dir)], upper: "", work: "",
+                                target: "/" + dir))
+        }
+        for entry in (try? FS.listDirectory(sandboxEtc))?.sorted() ?? [] {
+            ops.append(.bind(source: Path.join(sandboxEtc, entry), target: "/etc/" + entry, readOnly: true, optional: false))
+        }
+        return ops
+    }
+
+    /// Copies `SandboxTrees=` into the sandbox tree (once per build, before any script or
+    /// package manager runs). Certificate stores a tree changes are merged with the tools' first,
+    /// so that a tree adding one CA does not hide the others.
+    public func installSandboxTrees() throws {
+        let trees = config[.sandboxTrees]
+        guard !trees.isEmpty else { return }
+        Log.info("Copying in sandbox trees")
+        let tools = toolsTree ?? "/"
+        for store in ["pki", "ssl", "ca-certificates"] {
+            let touched = trees.contains { tree in
+                let target = tree.target ?? "/"
+                if Path.relative(target, to: "/etc/" + store) != nil || !FS.isDirectory(tree.source) { return true }
+                return Path.relative("/etc/" + store, to: target).map { FS.exists(Path.join(tree.source, $0)) } ?? false
+            }
+            let source = Path.join(tools, "etc/" + store)
+            if touched && FS.isDirectory(source) {
+                try HostCommand.run(["cp", "-a", "--no-target-directory", source, Path.join(sandboxEtc, store)])
+            }
+        }
+        for tree in trees {
+            let target = Path.join(sandboxTree, tree.target ?? "/")
+            try FS.makeDirectories(target)
+            if FS.isDirectory(tree.source) {
+                try HostCommand.run(["cp", "-r", "--no-dereference", "--preserve=mode,timestamps,links", "--no-target-directory",
+                                     tree.source, target])
+            } else {
+                try HostCommand.run(["tar", "-x", "--no-same-owner", "-f", tree.source, "-C", target])
+            }
+        }
+        let used: Set<String> = ["etc", "usr", "opt"]
+        for entry in (try? FS.listDirectory(sandboxTree)) ?? [] where !used.contains(entry) {
+            Log.warning("SandboxTrees=: /\(entry) of the sandbox trees is not used by this mkosi (only /etc, /usr and /opt are)")
+        }
     }
 
     /// A sandbox with the tools (the tools tree's, else the host's) and the image at `/buildroot`.

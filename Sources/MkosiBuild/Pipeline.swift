@@ -36,6 +36,7 @@ public enum Pipeline {
         // Fail before the packages are installed when the tools are too old.
         if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
+        try step("sandbox trees") { try context.installSandboxTrees() }
         try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
         let installer = context.packageManager
         let hasBuildScripts = !config[.buildScripts].isEmpty
@@ -191,11 +192,12 @@ public enum Pipeline {
     static func cleanPackageMetadata(_ context: BuildContext) throws {
         let setting = context.config[.cleanPackageMetadata]
         let root = context.root
-        guard setting != .disabled, let manager = context.distribution.packageManager else { return }
-        if setting == .auto && ([.directory, .tar].contains(context.config.format)
-                                 || FS.exists(Path.join(root, manager.imageExecutable))) { return }
-        for dir in manager.imageMetadataPaths {
-            FS.removeTree(Path.join(root, dir))
+        guard setting != .disabled, let manager = context.packageManager else { return }
+        if setting == .auto && [.directory, .tar].contains(context.config.format) { return }
+        // With auto, each database goes only when the image lacks the program that reads it.
+        let managers: [any PackageManager.Type] = [type(of: manager), Apt.self, Dnf.self, Zypper.self, Pacman.self, Apk.self]
+        for m in managers where setting == .enabled || !FS.exists(Path.join(root, m.imageExecutable)) {
+            for dir in m.imageMetadataPaths { FS.removeTree(Path.join(root, dir)) }
         }
     }
 

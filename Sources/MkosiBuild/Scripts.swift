@@ -147,8 +147,8 @@ extension Scripts {
             "ARCHITECTURE": config.architecture.rawValue, "SRCDIR": "/work/src",
             "MKOSI_UID": String(getuid()), "MKOSI_GID": String(getgid()), "MKOSI_DEBUG": Log.isDebug ? "1" : "0",
         ]
-        if let manager = context.distribution.packageManager {
-            env["DISTRIBUTION_ARCHITECTURE"] = manager.architectureName(config.architecture)
+        if let name = try? context.distribution.architectureName(config.architecture), config.distribution != .custom {
+            env["DISTRIBUTION_ARCHITECTURE"] = name
         }
         if let efi = config.architecture.efiName { env["EFI_ARCHITECTURE"] = efi }
         if let id = config[.imageID] { env["IMAGE_ID"] = id }

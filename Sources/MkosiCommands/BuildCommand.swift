@@ -153,9 +153,7 @@ enum CleanCommand {
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
             if loaded.args.force > 0 { IncrementalCache(config: image, args: loaded.args).removeAll() }
             if loaded.args.force > 1, let manager = DistributionDescription.of(image.distribution).packageManager {
-                for dir in manager.metadataCacheDirectories {
-                    FS.removeTree(Path.join(BuildContext.packageCacheDirectory(image), dir))
-                }
+                manager.removeMetadata(packageCache: BuildContext.packageCacheDirectory(image))
             }
         }
         FS.removeTree(History.directory(for: loaded.args, cwd: loaded.cwd))

@@ -76,7 +76,7 @@ extension Settings {
                 short: "-d",
                 long: "--distribution",
                 choices: .orEmpty(.distribution),
-                support: .only(Distribution.self, .refuse, "building this distribution") { $0.isAptDistribution || $0 == .custom },
+                support: .honoured,
                 help: "Target distribution"),
         Setting("Release",
                 .distribution,

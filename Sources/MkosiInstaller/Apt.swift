@@ -11,7 +11,8 @@ public struct Apt: PackageManager {
     public init(_ context: any InstallerContext) { self.context = context }
 
     public static let name = "apt"
-    public static let metadataCacheDirectories = ["lib/apt/lists"]
+    public static let packageType = "deb"
+    public static func removeMetadata(packageCache: String) { FS.removeTree(Path.join(packageCache, "lib/apt/lists")) }
     public static let imageMetadataPaths = ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"]
     public static let imageExecutable = "usr/bin/dpkg"
 
@@ -19,8 +20,6 @@ public struct Apt: PackageManager {
         [("mkosi-install", "apt-get install"), ("mkosi-upgrade", "apt-get upgrade"), ("mkosi-remove", "apt-get purge"),
          ("mkosi-reinstall", "apt-get install --reinstall")]
     }
-
-    public static func architectureName(_ a: Architecture) -> String { debianArchitecture(a) }
 
     /// Debian's name for the architecture.
     public static func debianArchitecture(_ a: Architecture) -> String {
@@ -42,12 +41,21 @@ public struct Apt: PackageManager {
     /// The deb822 sources of the distribution's repositories, or the single `LocalMirror=`.
     /// Unlike upstream, the debug-symbol suites are not among them (their archive is often
     /// unreachable, and nothing a build installs comes from there).
-    func sources() -> String {
-        context.distribution.repositories(config).map(Self.deb822).joined(separator: "\n")
+    func sources() -> String { Self.buildSources(context.distribution.aptRepositories(config)) }
+
+    /// One stanza per suite, laid out as upstream's (which adds `deb-src` and debug suites).
+    public static func buildSources(_ repositories: [AptRepository]) -> String {
+        repositories.flatMap { r in
+            r.suites.map { suite in
+                var one = r
+                one.suites = [suite]
+                return deb822(one) + "\n\n"
+            }
+        }.joined()
     }
 
     /// One deb822 stanza, ending in a newline.
-    static func deb822(_ r: Repository) -> String {
+    static func deb822(_ r: AptRepository) -> String {
         "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
             + "Components: \(r.components.joined(separator: " "))\n" + (r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes") + "\n"
     }
@@ -59,7 +67,7 @@ public struct Apt: PackageManager {
         guard FS.lstat(path) == nil else { return }
         try FS.makeDirectories(Path.dirname(path))
         // Upstream's stanzas end in an empty `Snapshot:` line and a blank line.
-        let text = context.distribution.imageRepositories(config).map { Self.deb822($0) + "\n\n" }.joined()
+        let text = context.distribution.aptImageRepositories(config).map { Self.deb822($0) + "\n\n" }.joined()
         try FS.writeAtomically(path, text, mode: 0o644)
     }
 
@@ -110,14 +118,6 @@ public struct Apt: PackageManager {
         try FS.writeAtomically(etc + "/mkosi.conf", aptConf())
         // SandboxTrees= (mkosi.sandbox/) may bring their own apt configuration; sources found
         // there replace the default ones.
-        for tree in config[.sandboxTrees] {
-            // The part of the tree that lands at /etc/apt in the sandbox.
-            guard let rel = Path.relative("/etc/apt", to: tree.target ?? "/") else { continue }
-            let apt = Path.join(tree.source, rel)
-            if FS.isDirectory(apt) {
-                try HostCommand.run(["cp", "-r", "--no-target-directory", apt, etc])
-            }
-        }
         let ownSources = FS.exists(etc + "/sources.list")
             || ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).contains {
                 ($0.hasSuffix(".sources") || $0.hasSuffix(".list")) && !$0.hasPrefix("mkosi")
@@ -152,23 +152,11 @@ public struct Apt: PackageManager {
     /// whether there is one.
     @discardableResult
     func buildLocalRepository() throws -> Bool {
-        let dirs = config[.packageDirectories] + config[.volatilePackageDirectories]
-            + (context.packageDirectory.map { [$0] } ?? [])
-        let repo = context.workspace + "/repository"
-        FS.removeTree(repo)
         let etc = context.sandboxEtc + "/apt"
         unlink(etc + "/sources.list.d/mkosi-local.sources")
         unlink(etc + "/preferences.d/mkosi-local.pref")
-        var debs: [String] = []
-        for dir in dirs {
-            for name in (try? FS.listDirectory(dir)) ?? [] where name.hasSuffix(".deb") { debs.append(Path.join(dir, name)) }
-        }
-        guard !debs.isEmpty else { return false }
-        try FS.makeDirectories(repo)
-        for deb in debs {
-            let target = Path.join(repo, Path.basename(deb))
-            if link(deb, target) != 0 { try HostCommand.run(["cp", "--reflink=auto", deb, target]) }
-        }
+        guard try !context.collectLocalPackages(suffixes: [".deb"]).isEmpty else { return false }
+        let repo = context.workspace + "/repository"
         var s = context.toolsSandbox()
         s.bind(repo, "/repository")
         s.workingDirectory = "/repository"
@@ -182,43 +170,22 @@ public struct Apt: PackageManager {
 
     /// The sandbox apt and dpkg run in.
     public func sandbox() -> Sandbox {
-        var s = context.toolsSandbox()
+        var s = context.packageManagerSandbox(apiVFS: true)
         // Optional: sync scripts run in this sandbox before apt is set up.
         s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true, optional: true)
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
         s.bind(Path.join(context.packageCache, "lib/apt/lists"), "/var/lib/apt/lists")
         s.add(.directory("/var/log/apt"))
-        s.bind(context.workspace + "/repository", "/repository", readOnly: true, optional: true)
-        // dpkg resolves users and groups through the image's databases.
-        s.add(.symlink(target: "/buildroot/etc/passwd", path: "/etc/passwd"))
-        s.add(.symlink(target: "/buildroot/etc/group", path: "/etc/group"))
-        // Maintainer scripts run chrooted into the image and need its API file systems.
-        s.add(.proc("/buildroot/proc"))
-        s.add(.dev("/buildroot/dev"))
-        s.add(.tmpfs("/buildroot/run"))
-        s.add(.tmpfs("/buildroot/tmp"))
-        s.suppressChown = context.unprivileged
-        s.suppressSync = true
         return s
     }
 
     public func environment() -> [String: String] {
-        var env = context.baseEnvironment()
+        var env = context.packageManagerEnvironment()
         env["APT_CONFIG"] = "/etc/apt/mkosi.conf"
         env["DEBIAN_FRONTEND"] = "noninteractive"
         env["DEBCONF_INTERACTIVE_SEEN"] = "true"
-        // As upstream: packages' hwdb and kernel-install hooks are skipped (mkosi runs them once
-        // itself) unless Environment= says otherwise; a non-bootable image gets initramfs-tools'
-        // and kernel-install's own work instead.
+        // A bootable image gets its initrd from mkosi, not from initramfs-tools.
         let user = Set(context.userEnvironment().map(\.0))
-        if !user.contains("SYSTEMD_HWDB_UPDATE_BYPASS") { env["SYSTEMD_HWDB_UPDATE_BYPASS"] = "1" }
-        if !user.contains("KERNEL_INSTALL_BYPASS") && config[.bootable] != .disabled {
-            env["KERNEL_INSTALL_BYPASS"] = "1"
-        } else {
-            env["BOOT_ROOT"] = "/boot"
-            env["BOOT_MNT"] = "/boot"
-            env["hostonly_l"] = "no"
-        }
         if !user.contains("INITRD") && config[.bootable] != .disabled { env["INITRD"] = "No" }
         return env
     }
@@ -235,43 +202,19 @@ public struct Apt: PackageManager {
         try context.run(["apt-get", operation] + options + arguments, in: s, environment: environment())
     }
 
-    var lists: String { Path.join(context.packageCache, Self.metadataCacheDirectories[0]) }
+    var lists: String { Path.join(context.packageCache, "lib/apt/lists") }
 
-    /// The sources apt reads (besides the local repository): which metadata a refresh fetches.
-    func sourcesFingerprint() -> String {
-        let etc = context.sandboxEtc + "/apt"
-        let parts = ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).sorted().filter { $0 != "mkosi-local.sources" }
-            .map { "sources.list.d/" + $0 }
-        return (["sources.list"] + parts).map { (try? FS.readText(Path.join(etc, $0))) ?? "" }.joined(separator: "\0")
-    }
-
-    /// Makes the repository metadata available and returns whether it was refreshed: once per
-    /// build when the build session asks for it (`BuildSession.refreshMetadata`); otherwise
-    /// the cached metadata is used, and fetched only when there is none and `CacheOnly=`
-    /// allows it.
+    /// Makes the repository metadata available (`InstallerContext.syncMetadata`); returns
+    /// whether it was refreshed.
     @discardableResult
     func syncMetadata() throws -> Bool {
-        let key = context.packageCache + "\0" + sourcesFingerprint()
-        let session = context.metadataSession
-        if session?.refreshMetadata ?? true {
-            if session?.refreshed.contains(key) == true { return false }
-        } else {
-            let cached = ((try? FS.listDirectory(lists)) ?? []).contains { $0.contains("_Packages") }
-            if cached { return false }
-            let policy = config[.cacheOnly]
-            if policy == .always || policy == .metadata {
-                throw MkosiError(.failed, "CacheOnly=\(policy.rawValue), but there is no cached repository metadata in \(lists)",
-                                 hint: "Build once with CacheOnly=auto (the default) to download it")
-            }
-        }
-        try refreshMetadata()
-        session?.refreshed.insert(key)
-        return true
+        try context.syncMetadata(sources: context.fingerprint(of: ["etc/apt/sources.list", "etc/apt/sources.list.d"]),
+                                 cached: { ((try? FS.listDirectory(lists)) ?? []).contains { $0.contains("_Packages") } },
+                                 location: lists, refresh: refreshMetadata)
     }
 
     /// Downloads the repository metadata (`apt-get update`).
     func refreshMetadata() throws {
-        Log.info("Syncing the repository metadata")
         // Without --error-on=any, apt-get update only warns about sources it could not fetch
         // and the build fails later with a confusing "Unable to locate package".
         do {

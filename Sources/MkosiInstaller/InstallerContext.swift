@@ -11,8 +11,11 @@ public protocol InstallerContext: AnyObject {
     var root: String { get }
     /// A private directory of this image's build, removed with it.
     var workspace: String { get }
-    /// The sandbox's `/etc`: the package manager's configuration goes here.
-    var sandboxEtc: String { get }
+    /// What every tool sees on top of the tools (`SandboxTrees=`, installed before the package
+    /// manager is set up); the package manager's configuration goes into its `etc/`.
+    var sandboxTree: String { get }
+    /// `ToolsTree=`, nil for the host's tools.
+    var toolsTree: String? { get }
     /// Downloaded packages and repository metadata, shared between builds.
     var packageCache: String { get }
     /// `$PACKAGEDIR`: packages that scripts of this build leave, nil outside a build.
@@ -43,6 +46,9 @@ extension InstallerContext {
 
     /// The distribution's description.
     public var distribution: DistributionDescription { .of(config.distribution) }
+
+    /// The sandbox's `/etc`.
+    public var sandboxEtc: String { sandboxTree + "/etc" }
 }
 
 /// Whether the repository metadata is synced in this build, and for which caches and sources it

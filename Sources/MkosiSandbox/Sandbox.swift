@@ -16,7 +16,8 @@ public struct Sandbox: Sendable {
         case dev(String)
         case directory(String)
         case symlink(target: String, path: String)
-        /// An overlay file system: `lower` read-only below, changes go to `upper`.
+        /// An overlay file system: `lower` read-only below (the first on top), changes go to
+        /// `upper`; with an empty `upper` (and `work`), a read-only union of `lower`.
         case overlay(lower: [String], upper: String, work: String, target: String)
     }
 

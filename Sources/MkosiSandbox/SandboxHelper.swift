@@ -157,7 +157,8 @@ public enum SandboxHelper {
         case "--overlay":
             let lower = op[1].split(separator: ":").map { "/oldroot" + $0 }.joined(separator: ":")
             mkdirs(dst(op[4]))
-            var options = "lowerdir=\(lower),upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
+            // No upper directory: a read-only union of the lower directories.
+            var options = op[2].isEmpty ? "lowerdir=\(lower)" : "lowerdir=\(lower),upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
             if userns { options += ",userxattr" }
             check(mount("overlay", dst(op[4]), "overlay", 0, options), "overlay on \(op[4])")
         default:

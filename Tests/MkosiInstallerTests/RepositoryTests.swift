@@ -18,29 +18,29 @@ import Testing
 
     @Test func debianBuildRepositories() throws {
         let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nRepositories=contrib\n")
-        let repos = DistributionDescription.of(.debian).repositories(c)
+        let repos = DistributionDescription.of(.debian).aptRepositories(c)
         #expect(repos.map(\.url) == ["http://deb.debian.org/debian", "http://deb.debian.org/debian-security"])
         #expect(repos[0].suites == ["trixie", "trixie-updates"] && repos[1].suites == ["trixie-security"])
         #expect(repos.allSatisfy { $0.components == ["main", "contrib"] && $0.keyring == "/usr/share/keyrings/debian-archive-keyring.gpg" })
 
         let mirror = try config("[Distribution]\nDistribution=debian\nRelease=sid\nMirror=http://127.0.0.1:8080\nRepositoryKeyCheck=no\n")
-        let sid = DistributionDescription.of(.debian).repositories(mirror)
-        #expect(sid == [Repository(url: "http://127.0.0.1:8080/debian", suites: ["sid"], components: ["main"], keyring: nil)])
+        let sid = DistributionDescription.of(.debian).aptRepositories(mirror)
+        #expect(sid == [AptRepository(url: "http://127.0.0.1:8080/debian", suites: ["sid"], components: ["main"], keyring: nil)])
 
         let snapshot = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nSnapshot=20250101T000000Z\n")
-        #expect(DistributionDescription.of(.debian).repositories(snapshot).map(\.url)
+        #expect(DistributionDescription.of(.debian).aptRepositories(snapshot).map(\.url)
                 == ["https://snapshot.debian.org/archive/debian/20250101T000000Z",
                     "https://snapshot.debian.org/archive/debian-security/20250101T000000Z"])
 
         let local = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nLocalMirror=file:///srv/mirror\n")
-        #expect(DistributionDescription.of(.debian).repositories(local)
-                == [Repository(url: "file:///srv/mirror", suites: ["trixie"], components: ["main"], keyring: nil)])
+        #expect(DistributionDescription.of(.debian).aptRepositories(local)
+                == [AptRepository(url: "file:///srv/mirror", suites: ["trixie"], components: ["main"], keyring: nil)])
     }
 
     /// What an image with apt keeps: the public mirrors (never Mirror=), sources and debug suites.
     @Test func debianImageRepositories() throws {
         let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nMirror=http://127.0.0.1:8080\n")
-        let repos = DistributionDescription.of(.debian).imageRepositories(c)
+        let repos = DistributionDescription.of(.debian).aptImageRepositories(c)
         #expect(repos.map { "\($0.url) \($0.suites[0])" } == [
             "http://deb.debian.org/debian trixie", "http://deb.debian.org/debian-debug trixie-debug",
             "http://deb.debian.org/debian trixie-updates", "http://deb.debian.org/debian-security trixie-security",
@@ -48,11 +48,23 @@ import Testing
         #expect(repos.allSatisfy { $0.types == ["deb", "deb-src"] })
     }
 
-    @Test func onlyAptDistributionsHaveAnInstallerYet() {
+    @Test func everyDistributionButCustomHasAnInstaller() throws {
         for d in Distribution.allCases {
-            let described = DistributionDescription.of(d)
-            #expect((described.packageManager != nil) == d.isAptDistribution, "\(d.rawValue)")
+            #expect((DistributionDescription.of(d).packageManager != nil) == (d != .custom), "\(d.rawValue)")
         }
-        #expect(DistributionDescription.of(.debian).packageManager?.architectureName(.x86_64) == "amd64")
+        #expect(try DistributionDescription.of(.debian).architectureName(.x86_64) == "amd64")
+        #expect(try DistributionDescription.of(.fedora).architectureName(.arm64) == "aarch64")
+        #expect(throws: MkosiError.self) { try DistributionDescription.of(.arch).architectureName(.s390x) }
+        // openSUSE falls back to dnf when the tools have no zypper.
+        #expect(DistributionDescription.of(.opensuse).packageManager(findTool: { $0 == "dnf" }) == Dnf.self as Any.Type?)
+    }
+
+    /// Mirrors joined with paths as upstream's urljoin does.
+    @Test func joinMirror() {
+        #expect(DistributionDescription.joinMirror("http://h:1", "a/b") == "http://h:1/a/b")
+        #expect(DistributionDescription.joinMirror("http://h:1/x/", "/a") == "http://h:1/x/a")
+        #expect(DistributionDescription.joinMirror("http://h:1/centos", "../fedora") == "http://h:1/fedora")
+        #expect(DistributionDescription.joinMirror("http://h:1", "../fedora") == "http://h:1/fedora")
+        #expect(DistributionDescription.joinMirror("http://h:1/a/b", "$stream/BaseOS") == "http://h:1/a/b/$stream/BaseOS")
     }
 }
