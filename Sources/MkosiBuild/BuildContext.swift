@@ -210,7 +210,8 @@ public final class BuildContext: InstallerContext {
             }
         }
         for tree in trees {
-            let target = Path.join(sandboxTree, tree.target ?? "/")
+            // Never Path.join: the target is absolute and must land below the sandbox tree.
+            let target = Path.normalize(sandboxTree + "/" + (tree.target ?? "/"))
             try FS.makeDirectories(target)
             if FS.isDirectory(tree.source) {
                 try HostCommand.run(["cp", "-r", "--no-dereference", "--preserve=mode,timestamps,links", "--no-target-directory",
