@@ -160,20 +160,25 @@ enum Configure {
     }
 
     /// `ManifestFormat=json`: `<Output>.manifest` with the image's configuration and installed
-    /// packages (name, version, architecture, size), sorted by name.
+    /// packages (name, version, architecture, size), sorted by name; `ManifestFormat=changelog`:
+    /// `<Output>.changelog`, upstream's report of the packages grouped by source package with
+    /// each source package's changelog.
     static func manifest(_ context: BuildContext) throws {
         let config = context.config
-        guard config[.manifestFormat].contains(.json),
-              let installed = try context.packageManager?.installedPackages() else { return }
+        let formats = config[.manifestFormat]
+        guard formats.contains(.json) || formats.contains(.changelog), let manager = context.packageManager,
+              let installed = try manager.installedPackages() else { return }
         // With base trees, only the packages this build installed.
         let since = config[.baseTrees].isEmpty ? 0 : context.startTime
-        let packages: [JSON] = installed.compactMap { p in
-            if since > 0 && (p.installTime ?? 0) < since { return nil }
-            return JSON.object([
+        let recorded = installed.filter { since == 0 || ($0.installTime ?? 0) >= since }
+        if formats.contains(.changelog) { try changelogReport(context, manager, recorded) }
+        guard formats.contains(.json) else { return }
+        let packages: [JSON] = recorded.map { p in
+            JSON.object([
                 ("type", .string(p.type)), ("name", .string(p.name)), ("version", .string(p.version)),
                 ("architecture", .string(p.architecture)), ("size", .int(p.size)),
             ])
-        }.sorted { ($0["name"]?.serialized() ?? "").codePointPrecedes($1["name"]?.serialized() ?? "") }
+        }
         var configPairs: [(String, JSON)] = [
             ("name", .string(config[.imageID] ?? "image")), ("distribution", .string(config.distribution.rawValue)),
             ("architecture", .string(config.architecture.rawValue)), ("output_format", .string(config.format.rawValue)),
@@ -186,5 +191,26 @@ enum Configure {
         ])
         try FS.writeAtomically(Path.join(context.staging, "\(config.output).manifest"),
                                manifest.serialized(indent: 2, sortKeys: false) + "\n")
+    }
+
+    /// `<Output>.changelog`, laid out as upstream's package report.
+    static func changelogReport(_ context: BuildContext, _ manager: any PackageManager, _ packages: [InstalledPackage]) throws {
+        Log.info("Saving report \(context.config.output).changelog")
+        var order: [String] = []
+        var groups: [String: [InstalledPackage]] = [:]
+        for p in packages {
+            let source = p.source ?? p.name
+            if groups[source] == nil { order.append(source) }
+            groups[source, default: []].append(p)
+        }
+        var text = "Packages: \(packages.count)\nSize:     \(packages.reduce(0) { $0 + $1.size })"
+        for source in order {
+            let members = groups[source] ?? []
+            text += "\n" + String(repeating: "-", count: 80) + "\n"
+            text += "SourcePackage: \(source)\nPackages:      \(members.map(\.name).joined(separator: " "))\n"
+                + "Size:          \(members.reduce(0) { $0 + $1.size })\n"
+            if let log = try manager.changelog(members[0]), !log.isEmpty { text += "\nChangelog:\n\(log)\n" }
+        }
+        try FS.writeAtomically(Path.join(context.staging, "\(context.config.output).changelog"), text)
     }
 }

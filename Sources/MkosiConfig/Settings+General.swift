@@ -188,7 +188,7 @@ extension Settings {
                 parser: .list(ListOptions(item: .enumeration(.manifestFormat))),
                 long: "--manifest-format",
                 metavar: "FORMAT",
-                support: .only(ManifestFormat.self, .warn, "this manifest format") { $0 == .json },
+                support: .honoured,
                 help: "Manifests to write: json and/or changelog"),
         Setting("Output",
                 .output,

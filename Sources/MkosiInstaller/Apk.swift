@@ -170,6 +170,9 @@ public struct Apk: PackageManager {
         try context.run(["apk", "extract", "--allow-untrusted", "--no-chown", "--destination", "/work/out"] + files, in: x)
     }
 
+    /// apk keeps no changelogs.
+    public func changelog(_ package: InstalledPackage) throws -> String? { nil }
+
     /// The installed database (`lib/apk/db/installed`: `P:` name, `V:` version, `A:` arch,
     /// `I:` installed size, `t:` build time).
     public func installedPackages() throws -> [InstalledPackage]? {

@@ -315,13 +315,31 @@ public struct Apt: PackageManager {
         var s = context.toolsSandbox()
         s.bind(context.workspace, "/work/ws")
         try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
-                         + "'${Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n' > /work/ws/packages.list"], in: s)
-        return try FS.readText(context.workspace + "/packages.list").split(separator: "\n").map { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            return InstalledPackage(type: "deb", name: f[0], version: f.count > 1 ? f[1] : "",
-                                    architecture: f.count > 2 ? f[2] : "", size: (f.count > 3 ? Int(f[3]) ?? 0 : 0) * 1024,
-                                    installTime: f.count > 4 ? Int(f[4]) : nil)
+                         + "'${Package}\\t${source:Package}\\t${Version}\\t${Architecture}\\t${Installed-Size}\\t${db-fsys:Last-Modified}\\n'"
+                         + " > /work/ws/packages.list"], in: s)
+        return try FS.readText(context.workspace + "/packages.list").split(separator: "\n").map(String.init).sorted().map { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) + Array(repeating: "", count: 6)
+            return InstalledPackage(type: "deb", name: f[0], version: f[2], architecture: f[3], size: (Int(f[4]) ?? 0) * 1024,
+                                    installTime: Int(f[5]), source: f[1].isEmpty ? f[0] : f[1])
         }
+    }
+
+    /// `apt-get changelog` (fetched from the distribution's changelog server, as upstream
+    /// does); when that server cannot be reached, the changelog the image has in
+    /// /usr/share/doc, if any.
+    public func changelog(_ package: InstalledPackage) throws -> String? {
+        var s = sandbox()
+        s.bind(context.workspace, "/work/ws")
+        let fetched = (try? context.run(["sh", "-c", "apt-get changelog --quiet --quiet -o Dir=/buildroot \"$0\" > /work/ws/changelog",
+                                         package.name], in: s, environment: environment())) != nil
+        if fetched, let text = try? FS.readText(context.workspace + "/changelog"), !text.trimmed().isEmpty { return text.trimmed() }
+        for name in ["changelog.Debian.gz", "changelog.gz"] {
+            let path = "/buildroot/usr/share/doc/\(package.name)/\(name)"
+            guard FS.exists(Path.join(context.root, String(path.dropFirst("/buildroot/".count)))) else { continue }
+            try context.run(["sh", "-c", "gzip -dc \"$0\" > /work/ws/changelog", path], in: s)
+            return try FS.readText(context.workspace + "/changelog").trimmed()
+        }
+        return nil
     }
 }
 

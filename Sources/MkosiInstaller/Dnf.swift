@@ -257,4 +257,8 @@ public struct Dnf: PackageManager {
     public func installedPackages() throws -> [InstalledPackage]? {
         try Rpm.installedPackages(context, sandbox: sandbox(apiVFS: false))
     }
+
+    public func changelog(_ package: InstalledPackage) throws -> String? {
+        try Rpm.changelog(context, package, sandbox: sandbox(apiVFS: false))
+    }
 }

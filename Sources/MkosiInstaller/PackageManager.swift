@@ -49,6 +49,10 @@ public protocol PackageManager {
     /// package database.
     func installedPackages() throws -> [InstalledPackage]?
 
+    /// The changelog of `package`'s source package (`ManifestFormat=changelog`), nil when the
+    /// package manager keeps none.
+    func changelog(_ package: InstalledPackage) throws -> String?
+
     /// The sandbox the package manager runs in, with the image at `/buildroot`; scripts that run
     /// outside the image get it too, so that the helper commands work.
     func sandbox() -> Sandbox
@@ -70,4 +74,8 @@ public struct InstalledPackage: Sendable {
     public var size: Int
     /// When it was installed (seconds since the epoch), if the database says.
     public var installTime: Int?
+    /// The source package it was built from (`ManifestFormat=changelog` groups by it).
+    public var source: String? = nil
+    /// How the package database names it for a changelog query (rpm's NEVRA), else `name`.
+    public var query: String? = nil
 }

@@ -257,10 +257,14 @@ public struct Pacman: PackageManager {
                 if let k = key, !line.isEmpty, fields[k] == nil { fields[k] = line }
             }
             guard let name = fields["%NAME%"] else { return nil }
+            // Upstream records no size for pacman packages.
             return InstalledPackage(type: "pkg", name: name, version: fields["%VERSION%"] ?? "", architecture: fields["%ARCH%"] ?? "",
-                                    size: Int(fields["%SIZE%"] ?? "") ?? 0, installTime: Int(fields["%INSTALLDATE%"] ?? ""))
+                                    size: 0, installTime: Int(fields["%INSTALLDATE%"] ?? ""), source: fields["%BASE%"])
         }
     }
+
+    /// pacman keeps no changelogs.
+    public func changelog(_ package: InstalledPackage) throws -> String? { nil }
 
     public func installedPackages() throws -> [InstalledPackage]? {
         guard FS.isDirectory(Path.join(context.root, "var/lib/pacman/local")) else { return nil }

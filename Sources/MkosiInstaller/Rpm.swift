@@ -132,16 +132,30 @@ enum Rpm {
         var s = sandbox
         s.bind(context.workspace, "/work/ws")
         try context.run(["sh", "-c", "rpm --root=/buildroot -qa --queryformat "
-                         + "'%{NAME}\\t%{EPOCH}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{LONGSIZE}\\t%{INSTALLTIME}\\n' > /work/ws/packages.list"],
+                         + "'%{NEVRA}\\t%{SOURCERPM}\\t%{NAME}\\t%{ARCH}\\t%{LONGSIZE}\\t%{INSTALLTIME}\\n' > /work/ws/packages.list"],
                         in: s, environment: ["HOME": "/", "PATH": "/usr/bin:/usr/sbin"])
-        return try FS.readText(context.workspace + "/packages.list").split(separator: "\n").compactMap { line in
+        return try FS.readText(context.workspace + "/packages.list").split(separator: "\n").map(String.init).sorted().compactMap { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 6, f[0] != "gpg-pubkey" else { return nil }
-            // As upstream: EPOCH:VERSION-RELEASE, the epoch only when there is one.
-            let version = f[1] == "(none)" ? f[2] : "\(f[1]):\(f[2])"
-            return InstalledPackage(type: "rpm", name: f[0], version: version, architecture: f[3], size: Int(f[4]) ?? 0,
-                                    installTime: Int(f[5]))
+            guard f.count >= 6 else { return nil }
+            // As upstream: the version is NEVRA without name and architecture ([EPOCH:]VERSION-RELEASE);
+            // packages without an architecture (gpg-pubkey) have an empty one.
+            let (nevra, name) = (f[0], f[2])
+            var arch = f[3]
+            var version = String(nevra.dropFirst(name.count + 1))
+            if arch != "(none)", version.hasSuffix(".\(arch)") { version = String(version.dropLast(arch.count + 1)) } else if arch == "(none)" { arch = "" }
+            return InstalledPackage(type: "rpm", name: name, version: version, architecture: arch, size: Int(f[4]) ?? 0,
+                                    installTime: Int(f[5]), source: f[1], query: nevra)
         }
+    }
+
+    /// `rpm --query --changelog NEVRA`.
+    static func changelog(_ context: any InstallerContext, _ package: InstalledPackage, sandbox: Sandbox) throws -> String? {
+        var s = sandbox
+        s.bind(context.workspace, "/work/ws")
+        try context.run(["sh", "-c", "rpm --root=/buildroot --query --changelog \"$0\" > /work/ws/changelog 2>/dev/null || true",
+                         package.query ?? package.name], in: s, environment: ["HOME": "/", "PATH": "/usr/bin:/usr/sbin"])
+        let text = ((try? FS.readText(context.workspace + "/changelog")) ?? "").trimmed()
+        return text.isEmpty ? nil : text
     }
 
     /// `rpm2cpio PACKAGE | cpio -idm` into `directory`, for every rpm in `packages`.

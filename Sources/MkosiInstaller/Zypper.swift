@@ -203,4 +203,8 @@ public struct Zypper: PackageManager {
     public func installedPackages() throws -> [InstalledPackage]? {
         try Rpm.installedPackages(context, sandbox: sandbox(apiVFS: false))
     }
+
+    public func changelog(_ package: InstalledPackage) throws -> String? {
+        try Rpm.changelog(context, package, sandbox: sandbox(apiVFS: false))
+    }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The local repositories of scripts/test-repository (real Debian trixie packages repackaged
+/// under each distribution's names, signed with a throwaway key), built once per test run and
+/// served on 127.0.0.1 until the tests end.
+enum LocalRepositories {
+    static let directory = "/var/tmp/mkosi-integration-repositories"
+    nonisolated(unsafe) static var server: pid_t = 0
+
+    /// The port, nil when the repositories could not be built (the failure is printed).
+    static let port: Int? = {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let script = root.appendingPathComponent("scripts/test-repository").path
+        let built = try? Shell.run([script, "build", "--output", directory])
+        guard built?.status == 0 else {
+            print("building the test repositories failed: \(built?.stderr.suffix(3000) ?? "")")
+            return nil
+        }
+        let portFile = directory + ".port"
+        try? FileManager.default.removeItem(atPath: portFile)
+        // The server exits with this test process (or after an hour at the latest).
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: "/bin/sh")
+        serve.arguments = ["-c", "exec timeout 3600 \(script) serve \(directory) > \(portFile)"]
+        serve.standardError = FileHandle.nullDevice
+        guard (try? serve.run()) != nil else { return nil }
+        server = serve.processIdentifier
+        atexit { if LocalRepositories.server > 0 { kill(LocalRepositories.server, SIGTERM) } }
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.split(separator: "\n").first ?? "") {
+                return port
+            }
+            usleep(100_000)
+        }
+        return nil
+    }()
+
+    /// `Mirror=` for a distribution's repositories.
+    static func mirror(_ distribution: String) -> String? { port.map { "http://127.0.0.1:\($0)/\(distribution)" } }
+
+    /// The test key as a file to put below mkosi.sandbox/.
+    static func key(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+}
+
+/// Images of other distributions, built from the local repositories with the shared tools tree
+/// (dnf, zypper and pacman from Debian's packages): only Mirror= and the test key differ from a
+/// user's configuration.
+extension BuildIntegrationTests {
+    /// For one distribution: a wrongly signed repository is refused (RepositoryKeyCheck=yes,
+    /// the default), then with the test key a directory image builds with its own package
+    /// manager, RemovePackages= removes a package, the manifest lists the package database,
+    /// `mkosi shell` runs a command in it, and a rebuild with CacheOnly=always finds every
+    /// package in the package cache.
+    func roundTrip(_ distribution: String, release: String, id: String, packages: [String], remove: String,
+                   keyFiles: [String: String], refusal: String) throws {
+        let mirror = try #require(LocalRepositories.mirror(distribution), "the local repositories are not available")
+        let conf = "[Distribution]\nDistribution=\(distribution)\nRelease=\(release)\nMirror=\(mirror)\n"
+            + "[Output]\nFormat=directory\nManifestFormat=json\n"
+            + "[Content]\nPackages=\(packages.joined(separator: ","))\nRemovePackages=\(remove)\nBootable=no\n" + withTools
+
+        let unsigned = try Project(["mkosi.conf": conf])
+        let refused = try Shell.run([mkosi, "build"], cwd: unsigned.dir)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains(refusal) && refused.stderr.contains("failed with exit status"),
+                "\(refused.stderr.suffix(2000))")
+        #expect(unsigned.leftovers().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: unsigned.dir + "/image"))
+
+        var files = ["mkosi.conf": conf]
+        for (path, name) in keyFiles { files["mkosi.sandbox/" + path] = LocalRepositories.key(name) }
+        let p = try Project(files)
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let osRelease = (try? String(contentsOfFile: p.dir + "/image/usr/lib/os-release", encoding: .utf8)) ?? ""
+        #expect(osRelease.contains("ID=\(id)\n"), "\(osRelease)")
+        #expect(FileManager.default.fileExists(atPath: p.dir + "/image/etc/mkosi-test-scriptlet-ran"), "the scriptlet did not run")
+        let manifest = (try? String(contentsOfFile: p.dir + "/image.manifest", encoding: .utf8)) ?? ""
+        #expect(manifest.contains("\"name\": \"systemd\""), "systemd missing from the manifest")
+        #expect(!manifest.contains("\"name\": \"\(remove)\""), "\(remove) was not removed")
+        #expect(p.leftovers().isEmpty)
+
+        let shell = try Shell.run([mkosi, "shell", "--", "bash", "-c", "echo $((6*7)) $(. /usr/lib/os-release; echo $ID)"], cwd: p.dir)
+        #expect(shell.status == 0, "\(shell.stderr.suffix(2000))")
+        #expect(shell.stdout.contains("42 \(id)"), "\(shell.stdout)")
+
+        let cached = try Shell.run([mkosi, "--cache-only=always", "-f", "build"], cwd: p.dir)
+        #expect(cached.status == 0, "the rebuild did not find its packages in the cache: \(cached.stderr.suffix(3000))")
+    }
+
+    @Test func fedoraFromALocalMirror() throws {
+        try roundTrip("fedora", release: "42", id: "fedora", packages: ["systemd", "bash", "less"], remove: "less",
+                      keyFiles: ["etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-42-primary": "fedora/RPM-GPG-KEY-fedora-42-primary"],
+                      refusal: "GPG check FAILED")
+    }
+}
