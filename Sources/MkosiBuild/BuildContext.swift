@@ -139,6 +139,8 @@ public final class BuildContext: InstallerContext {
     /// overlay: build packages and build scripts leave the image itself untouched).
     public var overlay: (upper: String, work: String)? = nil
 
+    public var overlayUpper: String? { overlay?.upper }
+
     /// How the image root is mounted at `target` in a sandbox.
     public func rootOperation(at target: String) -> Sandbox.Operation {
         if let overlay {

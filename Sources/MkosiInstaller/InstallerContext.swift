@@ -16,6 +16,9 @@ public protocol InstallerContext: AnyObject {
     var sandboxTree: String { get }
     /// `ToolsTree=`, nil for the host's tools.
     var toolsTree: String? { get }
+    /// While the image is seen through the build overlay (`BuildPackages=`, build scripts): the
+    /// overlay's upper directory, where changes go.
+    var overlayUpper: String? { get }
     /// Downloaded packages and repository metadata, shared between builds.
     var packageCache: String { get }
     /// `$PACKAGEDIR`: packages that scripts of this build leave, nil outside a build.

@@ -163,12 +163,14 @@ public struct Pacman: PackageManager {
         s.add(.directory("/var/lib/pacman"))
         s.bind(syncDirectory, "/var/lib/pacman/sync")
         s.bind(packageDirectory, "/var/cache/pacman/pkg")
-        // pacman writes downloads to the first writable cache directory: the local repository is
-        // read-only so they go to the package cache.
-        s.bind(context.workspace + "/repository", "/var/cache/pacman/mkosi", readOnly: true, optional: true)
+        // pacman writes downloads to the first writable cache directory: the local repository
+        // (empty when there is none) is read-only so they go to the package cache.
+        try? FS.makeDirectories(context.workspace + "/repository")
+        s.bind(context.workspace + "/repository", "/var/cache/pacman/mkosi", readOnly: true)
         if FS.isDirectory(keyring) { s.bind(keyring, "/etc/pacman.d/gnupg", readOnly: true) }
-        // The local database belongs to the image (through the build overlay when there is one).
-        s.add(.symlink(target: "/buildroot/var/lib/pacman/local", path: "/var/lib/pacman/local"))
+        // The local database belongs to the image; in the build overlay, to its upper directory
+        // (see `invoke`), so that the packages installed there stay out of the image's database.
+        s.bind(Path.join(context.overlayUpper ?? context.root, "var/lib/pacman/local"), "/var/lib/pacman/local", optional: true)
         return s
     }
 
@@ -182,6 +184,12 @@ public struct Pacman: PackageManager {
 
     func invoke(_ operation: String, _ arguments: [String], apiVFS: Bool = true) throws {
         for dir in ["var/lib/pacman/local", "etc/pacman.d/hooks"] { try FS.makeDirectories(Path.join(context.root, dir)) }
+        // pacman's local database is a bind mount, which overlayfs cannot see through: in the build
+        // overlay, the image's database is copied up first.
+        if let upper = context.overlayUpper, !FS.isDirectory(Path.join(upper, "var/lib/pacman/local")) {
+            try FS.makeDirectories(Path.join(upper, "var/lib/pacman"))
+            try HostCommand.run(["cp", "-a", Path.join(context.root, "var/lib/pacman/local"), Path.join(upper, "var/lib/pacman/local")])
+        }
         try FS.makeDirectories(packageDirectory)
         let lock = try context.lockPackageCache()
         defer { lock.release() }

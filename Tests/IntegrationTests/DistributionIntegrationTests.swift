@@ -41,9 +41,15 @@ enum LocalRepositories {
     /// `Mirror=` for a distribution's repositories.
     static func mirror(_ distribution: String) -> String? { port.map { "http://127.0.0.1:\($0)/\(distribution)" } }
 
-    /// The test key as a file to put below mkosi.sandbox/.
-    static func key(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+    /// Copies the distribution's mkosi.sandbox/ (the test key where its package manager looks
+    /// for keys) into `project`.
+    static func installKeys(_ distribution: String, into project: String) throws {
+        let r = try Shell.run(["cp", "-a", "\(directory)/\(distribution)/mkosi.sandbox", project + "/"])
+        guard r.status == 0 else { throw MkosiTestError.failed("copying the test keys: \(r.stderr)") }
+    }
 }
+
+enum MkosiTestError: Error { case failed(String) }
 
 /// Images of other distributions, built from the local repositories with the shared tools tree
 /// (dnf, zypper and pacman from Debian's packages): only Mirror= and the test key differ from a
@@ -55,7 +61,7 @@ extension BuildIntegrationTests {
     /// `mkosi shell` runs a command in it, and a rebuild with CacheOnly=always finds every
     /// package in the package cache.
     func roundTrip(_ distribution: String, release: String, id: String, packages: [String], remove: String,
-                   keyFiles: [String: String], refusal: String) throws {
+                   refusal: String) throws {
         let mirror = try #require(LocalRepositories.mirror(distribution), "the local repositories are not available")
         let conf = "[Distribution]\nDistribution=\(distribution)\nRelease=\(release)\nMirror=\(mirror)\n"
             + "[Output]\nFormat=directory\nManifestFormat=json\n"
@@ -69,9 +75,8 @@ extension BuildIntegrationTests {
         #expect(unsigned.leftovers().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: unsigned.dir + "/image"))
 
-        var files = ["mkosi.conf": conf]
-        for (path, name) in keyFiles { files["mkosi.sandbox/" + path] = LocalRepositories.key(name) }
-        let p = try Project(files)
+        let p = try Project(["mkosi.conf": conf])
+        try LocalRepositories.installKeys(distribution, into: p.dir)
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(3000))")
         let osRelease = (try? String(contentsOfFile: p.dir + "/image/usr/lib/os-release", encoding: .utf8)) ?? ""
@@ -92,7 +97,40 @@ extension BuildIntegrationTests {
 
     @Test func fedoraFromALocalMirror() throws {
         try roundTrip("fedora", release: "42", id: "fedora", packages: ["systemd", "bash", "less"], remove: "less",
-                      keyFiles: ["etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-42-primary": "fedora/RPM-GPG-KEY-fedora-42-primary"],
                       refusal: "GPG check FAILED")
+    }
+}
+
+extension BuildIntegrationTests {
+    /// The seed's example, `mkosi -d DISTRIBUTION -p systemd -p udev -p KERNEL -t disk vm`, with
+    /// the local mirror and the test key added: a bootable disk with a UKI and the default
+    /// initrd (built from the same repositories), booted in qemu to the login prompt.
+    func seedExampleBoots(_ distribution: String, release: String, kernel: String) throws {
+        let mirror = try #require(LocalRepositories.mirror(distribution), "the local repositories are not available")
+        let p = try Project([:])
+        try LocalRepositories.installKeys(distribution, into: p.dir)
+        let argv = [mkosi, "-d", distribution, "-r", release, "--mirror=\(mirror)", "--tools-tree=\(Self.toolsTree)",
+                    "-p", "systemd", "-p", "udev", "-p", kernel, "-t", "disk", "-f", "vm"]
+        let (booted, text) = try runUntil(argv, cwd: p.dir, marker: "login:", timeout: 600)
+        #expect(booted, "no login prompt: \(text.suffix(3000))")
+        for artifact in ["image.raw", "image.efi", "image.initrd"] {
+            #expect(FileManager.default.fileExists(atPath: p.dir + "/" + artifact), "\(artifact) missing")
+        }
+        #expect(p.leftovers().isEmpty)
+    }
+
+    @Test func fedoraSeedExampleBoots() throws {
+        try seedExampleBoots("fedora", release: "42", kernel: "kernel")
+    }
+}
+
+extension BuildIntegrationTests {
+    @Test func archFromALocalMirror() throws {
+        try roundTrip("arch", release: "rolling", id: "arch", packages: ["systemd", "bash", "less"], remove: "less",
+                      refusal: "signature")
+    }
+
+    @Test func archSeedExampleBoots() throws {
+        try seedExampleBoots("arch", release: "rolling", kernel: "linux")
     }
 }
