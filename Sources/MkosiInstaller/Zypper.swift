@@ -85,7 +85,8 @@ public struct Zypper: PackageManager {
                     if key.hasPrefix("file://") {
                         let path = String(key.dropFirst(7))
                         if keys.contains(path) { continue }
-                        guard FS.exists(Path.join(context.sandboxTree, path)) || FS.exists(Path.join(context.toolsRoot, path)) else {
+                        // Absolute: below the sandbox tree or the tools (never Path.join, which returns `path`).
+                        guard FS.exists(context.sandboxTree + path) || FS.exists(Path.normalize(context.toolsRoot + "/" + path)) else {
                             throw MkosiError(.config, "Local GPG key specified (\(key)) in \(file) but not found at \(path)")
                         }
                         keys.append(path)
