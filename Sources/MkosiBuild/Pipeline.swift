@@ -186,19 +186,14 @@ public enum Pipeline {
         try FS.writeAtomically(Path.join(etc, "machine-id"), id + "\n", mode: 0o444)
     }
 
-    /// `CleanPackageMetadata=`: the package manager's state and caches are removed when enabled,
-    /// and with `auto` when the image has no package manager to use them (directory and tar
-    /// images keep them with `auto`).
+    /// `CleanPackageMetadata=`: package databases and package manager state are removed when
+    /// enabled, and with `auto` (except in directory and tar images, which keep them as the base
+    /// of extensions) those the image has no program for (`cleanPackageMetadata`).
     static func cleanPackageMetadata(_ context: BuildContext) throws {
         let setting = context.config[.cleanPackageMetadata]
-        let root = context.root
         guard setting != .disabled, let manager = context.packageManager else { return }
         if setting == .auto && [.directory, .tar].contains(context.config.format) { return }
-        // With auto, each database goes only when the image lacks the program that reads it.
-        let managers: [any PackageManager.Type] = [type(of: manager), Apt.self, Dnf.self, Zypper.self, Pacman.self, Apk.self]
-        for m in managers where setting == .enabled || !FS.exists(Path.join(root, m.imageExecutable)) {
-            for dir in m.imageMetadataPaths { FS.removeTree(Path.join(root, dir)) }
-        }
+        MkosiInstaller.cleanPackageMetadata(root: context.root, manager: manager, always: setting == .enabled)
     }
 
     /// `SourceDateEpoch=`: no file in the image is newer than it (for reproducible outputs).

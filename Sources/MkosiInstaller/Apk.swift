@@ -33,8 +33,8 @@ public struct Apk: PackageManager {
 
     public static let name = "apk"
     public static let packageType = "apk"
-    public static let imageMetadataPaths = ["lib/apk", "var/cache/apk", "etc/apk/world"]
-    public static let imageExecutable = "usr/sbin/apk"
+    public let executable = "apk"
+    public let stateDirectory = "apk"
 
     public static func removeMetadata(packageCache: String) {
         let dir = Path.join(packageCache, "cache/apk")

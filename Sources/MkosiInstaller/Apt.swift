@@ -13,8 +13,8 @@ public struct Apt: PackageManager {
     public static let name = "apt"
     public static let packageType = "deb"
     public static func removeMetadata(packageCache: String) { FS.removeTree(Path.join(packageCache, "lib/apt/lists")) }
-    public static let imageMetadataPaths = ["var/lib/apt", "var/cache/apt", "var/log/apt", "var/lib/dpkg"]
-    public static let imageExecutable = "usr/bin/dpkg"
+    public let executable = "apt"
+    public let stateDirectory = "apt"
 
     public var helperCommands: [(name: String, command: String)] {
         [("mkosi-install", "apt-get install"), ("mkosi-upgrade", "apt-get upgrade"), ("mkosi-remove", "apt-get purge"),

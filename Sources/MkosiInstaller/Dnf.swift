@@ -18,9 +18,6 @@ public struct Dnf: PackageManager {
 
     public static let name = "dnf"
     public static let packageType = "rpm"
-    public static let imageMetadataPaths = ["var/lib/rpm", "usr/lib/sysimage/rpm", "usr/lib/sysimage/libdnf5", "var/lib/dnf",
-                                            "var/cache/dnf", "var/lib/libdnf5", "var/cache/libdnf5"]
-    public static let imageExecutable = "usr/bin/rpm"
 
     /// dnf keeps each repository's metadata and packages in `<id>-<hash>/`; only `packages/`
     /// stays.
@@ -36,7 +33,7 @@ public struct Dnf: PackageManager {
     }
 
     /// `dnf5` or `dnf`.
-    var executable: String {
+    public var executable: String {
         if let chosen = context.userEnvironment().last(where: { $0.0 == "MKOSI_DNF" })?.1, !chosen.isEmpty {
             return Path.basename(chosen)
         }
@@ -47,6 +44,7 @@ public struct Dnf: PackageManager {
 
     /// The cache directory's name (`/var/cache/<subdir>`).
     var subdir: String { dnf5 ? "libdnf5" : "dnf" }
+    public var stateDirectory: String { subdir }
 
     public var helperCommands: [(name: String, command: String)] {
         [("mkosi-install", "dnf install"), ("mkosi-upgrade", "dnf upgrade"), ("mkosi-remove", "dnf remove"),
@@ -102,7 +100,8 @@ public struct Dnf: PackageManager {
 
     /// Fedora's rawhide and ELN move quickly: their metadata expires after 6 hours.
     public static func metadataExpire(_ config: Config) -> String? {
-        config.distribution == .fedora && ["eln", "rawhide"].contains(config.release) ? "6h" : nil
+        // Mageia and OpenMandriva are set up as Fedora is, upstream.
+        [.fedora, .mageia, .openmandriva].contains(config.distribution) && ["eln", "rawhide"].contains(config.release) ? "6h" : nil
     }
 
     /// mkosi.repo, byte for byte as upstream writes it.

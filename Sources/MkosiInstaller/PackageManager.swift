@@ -16,13 +16,11 @@ public protocol PackageManager {
     /// downloaded packages stay.
     static func removeMetadata(packageCache: String)
 
-    /// The package manager's state and caches inside the image, removed by
-    /// `CleanPackageMetadata=` (`imageExecutable` decides for `auto`).
-    static var imageMetadataPaths: [String] { get }
-
-    /// A program whose presence in the image means the image can use its package manager, so
-    /// `CleanPackageMetadata=auto` keeps the metadata.
-    static var imageExecutable: String { get }
+    /// The program (`apt`, `dnf`, `dnf5`, `zypper`, `pacman`, `apk`), and the name of its
+    /// state and cache directories below /var/lib and /var/cache (`apt`, `dnf`, `libdnf5`,
+    /// `zypp`, …): `CleanPackageMetadata=` removes those from an image that lacks the program.
+    var executable: String { get }
+    var stateDirectory: String { get }
 
     init(_ context: any InstallerContext)
 
@@ -61,6 +59,22 @@ public protocol PackageManager {
     /// `mkosi-install`, `mkosi-upgrade`, `mkosi-remove`, `mkosi-reinstall`: the command line each
     /// runs (arguments are appended).
     var helperCommands: [(name: String, command: String)] { get }
+}
+
+/// `CleanPackageMetadata=` as upstream: with `yes` every package database and package manager
+/// state of the image goes; with `auto`, each goes only when the image lacks the program that
+/// reads it (rpm, dnf5, dpkg, and the image's own package manager).
+public func cleanPackageMetadata(root: String, manager: any PackageManager, always: Bool) {
+    let table: [(String, [String])] = [
+        ("rpm", ["var/lib/rpm", "usr/lib/sysimage/rpm"]), ("dnf5", ["usr/lib/sysimage/libdnf5"]), ("dpkg", ["var/lib/dpkg"]),
+        (manager.executable, ["var/lib/\(manager.stateDirectory)", "var/cache/\(manager.stateDirectory)"]),
+    ]
+    for (program, paths) in table {
+        let present = ["usr/bin", "usr/sbin", "bin", "sbin"].contains { FS.exists(Path.join(root, "\($0)/\(program)")) }
+        if always || !present {
+            for path in paths { FS.removeTree(Path.join(root, path)) }
+        }
+    }
 }
 
 /// One package of the image's manifest.

@@ -50,8 +50,8 @@ public struct Pacman: PackageManager {
 
     public static let name = "pacman"
     public static let packageType = "pkg"
-    public static let imageMetadataPaths = ["var/lib/pacman", "var/cache/pacman"]
-    public static let imageExecutable = "usr/bin/pacman"
+    public let executable = "pacman"
+    public let stateDirectory = "pacman"
 
     public static func removeMetadata(packageCache: String) { FS.removeTree(Path.join(packageCache, "lib/pacman/sync")) }
 

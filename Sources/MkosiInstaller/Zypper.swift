@@ -16,8 +16,8 @@ public struct Zypper: PackageManager {
 
     public static let name = "zypper"
     public static let packageType = "rpm"
-    public static let imageMetadataPaths = ["var/lib/rpm", "usr/lib/sysimage/rpm", "var/lib/zypp", "var/cache/zypp"]
-    public static let imageExecutable = "usr/bin/rpm"
+    public let executable = "zypper"
+    public let stateDirectory = "zypp"
 
     public static func removeMetadata(packageCache: String) {
         for dir in ["raw", "solv"] { FS.removeTree(Path.join(packageCache, "cache/zypp/\(dir)")) }

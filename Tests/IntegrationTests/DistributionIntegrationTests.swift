@@ -178,3 +178,28 @@ extension BuildIntegrationTests {
         #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
     }
 }
+
+extension BuildIntegrationTests {
+    /// dnf's and pacman's failures are named with their command line and exit status, the hint
+    /// says where to look, and nothing is left behind; the shared package cache stays usable
+    /// (the other tests build from it afterwards).
+    @Test func packageManagerErrorsAreClear() throws {
+        let fedora = try #require(LocalRepositories.mirror("fedora"), "the local repositories are not available")
+        let arch = try #require(LocalRepositories.mirror("arch"), "the local repositories are not available")
+        let cases: [(distribution: String, mirror: String, packages: String, expected: [String])] = [
+            ("fedora", fedora, "no-such-package", ["Unable to find a match: no-such-package", "\"dnf ", "install no-such-package\" failed with exit status 1"]),
+            ("fedora", "http://127.0.0.1:9", "systemd", ["makecache", "failed with exit status 1", "Check that the mirror"]),
+            ("arch", arch, "no-such-package", ["target not found: no-such-package", "\"pacman ", "failed with exit status 1"]),
+        ]
+        for c in cases {
+            let p = try Project(["mkosi.conf": "[Distribution]\nDistribution=\(c.distribution)\nMirror=\(c.mirror)\n"
+                                 + "[Output]\nFormat=directory\n[Content]\nPackages=\(c.packages)\n" + withTools])
+            try LocalRepositories.installKeys(c.distribution, into: p.dir)
+            let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+            #expect(r.status == 1, "\(c)")
+            for text in c.expected { #expect(r.stderr.contains(text), "\(text) missing: \(r.stderr.suffix(1500))") }
+            #expect(p.leftovers().isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
+        }
+    }
+}
