@@ -19,15 +19,15 @@ extension DistributionDescription {
         }
         let gpg = try centOSKeys(config, keys: keys)
         if config[.localMirror] != nil, [.centos, .alma, .rocky].contains(distribution) {
-            return try centOSVariants(config, gpg, "AppStream")
+            return try centOSVariants(config, gpg, "AppStream", keys: keys)
         }
         var result: [RpmRepository] = []
         switch distribution {
         case .rhel, .rhelUbi:
-            for name in ["baseos", "appstream", "codeready-builder"] { result += try centOSVariants(config, gpg, name) }
+            for name in ["baseos", "appstream", "codeready-builder"] { result += try centOSVariants(config, gpg, name, keys: keys) }
         default:
-            for name in ["BaseOS", "AppStream", "CRB"] { result += try centOSVariants(config, gpg, name) }
-            if config[.snapshot] == nil { result += try centOSVariants(config, gpg, "extras") }
+            for name in ["BaseOS", "AppStream", "CRB"] { result += try centOSVariants(config, gpg, name, keys: keys) }
+            if config[.snapshot] == nil { result += try centOSVariants(config, gpg, "extras", keys: keys) }
         }
         result += try epelRepositories(config, keys: keys)
         if distribution == .centos { result += try sigRepositories(config, keys: keys) }
@@ -56,7 +56,7 @@ extension DistributionDescription {
     }
 
     /// One repository (`BaseOS`, `AppStream`, …) with its debug and source variants.
-    func centOSVariants(_ config: Config, _ gpg: [String], _ name: String) throws -> [RpmRepository] {
+    func centOSVariants(_ config: Config, _ gpg: [String], _ name: String, keys: RpmKeys) throws -> [RpmRepository] {
         let release = config.release, major = majorRelease(config)
         switch distribution {
         case .alma, .rocky:
@@ -69,27 +69,21 @@ extension DistributionDescription {
                 url = "mirrorlist=https://mirrors.rockylinux.org/mirrorlist?arch=$basearch&repo=\(name)-$releasever"
             }
             return [RpmRepository(name, url, gpg)]
-        case .rhelUbi:
+        case .rhel, .rhelUbi:
             if let local = config[.localMirror] { return [RpmRepository(name, "baseurl=\(local)", gpg)] }
-            let mirror = config[.mirror] ?? "https://cdn-ubi.redhat.com/content/public/ubi/dist/"
-            let v = release
-            return [RpmRepository("ubi-\(v)-\(name)-rpms", "baseurl=" + Self.joinMirror(mirror, "ubi\(v)/\(v)/$basearch/\(name)/os"), gpg),
-                    RpmRepository("ubi-\(v)-\(name)-debug-rpms", "baseurl=" + Self.joinMirror(mirror, "ubi\(v)/\(v)/$basearch/\(name)/debug"),
-                                  gpg, enabled: false),
-                    RpmRepository("ubi-\(v)-\(name)-source", "baseurl=" + Self.joinMirror(mirror, "ubi\(v)/\(v)/$basearch/\(name)/source"),
-                                  gpg, enabled: false)]
-        case .rhel:
-            if let local = config[.localMirror] { return [RpmRepository(name, "baseurl=\(local)", gpg)] }
-            guard let mirror = config[.mirror] else {
-                throw MkosiError(.config, "RHEL's CDN needs the entitlement certificates of a subscription, which this mkosi does not set up yet",
-                                 hint: "Use Mirror= with a mirror of the RHEL repositories, or LocalMirror=")
+            let ubi = distribution == .rhelUbi
+            let mirror = config[.mirror] ?? (ubi ? "https://cdn-ubi.redhat.com/content/public/ubi/dist/" : "https://cdn.redhat.com/content/dist/")
+            // ubi9/9/… and rhel9/9.4/…
+            let (prefix, base) = ubi ? ("ubi-\(release)", "ubi\(release)/\(release)") : ("rhel-\(release)", "rhel\(major)/\(release)")
+            func url(_ path: String) -> String { "baseurl=" + Self.joinMirror(mirror, "\(base)/$basearch/\(name)/\(path)") }
+            var repos = [RpmRepository("\(prefix)-\(name)-rpms", url("os"), gpg),
+                         RpmRepository("\(prefix)-\(name)-debug-rpms", url("debug"), gpg, enabled: false),
+                         RpmRepository("\(prefix)-\(name)-source", url("source"), gpg, enabled: false)]
+            if !ubi && config[.mirror] == nil {
+                let (ca, key, cert) = try rhelCertificates(keys)
+                for i in repos.indices { (repos[i].sslCACert, repos[i].sslClientKey, repos[i].sslClientCert) = (ca, key, cert) }
             }
-            let v = release
-            return [RpmRepository("rhel-\(v)-\(name)-rpms", "baseurl=" + Self.joinMirror(mirror, "rhel\(major)/\(v)/$basearch/\(name)/os"), gpg),
-                    RpmRepository("rhel-\(v)-\(name)-debug-rpms", "baseurl=" + Self.joinMirror(mirror, "rhel\(major)/\(v)/$basearch/\(name)/debug"),
-                                  gpg, enabled: false),
-                    RpmRepository("rhel-\(v)-\(name)-source", "baseurl=" + Self.joinMirror(mirror, "rhel\(major)/\(v)/$basearch/\(name)/source"),
-                                  gpg, enabled: false)]
+            return repos
         default:
             break
         }
@@ -134,6 +128,25 @@ extension DistributionDescription {
         return [RpmRepository(id, "\(url)?arch=$basearch&repo=centos-\(id)-$stream", gpg),
                 RpmRepository("\(id)-debuginfo", "\(url)?arch=$basearch&repo=centos-\(id)-debug-$stream", gpg, enabled: false),
                 RpmRepository("\(id)-source", "\(url)?arch=source&repo=centos-\(id)-source-$stream", gpg, enabled: false)]
+    }
+
+    /// RHEL's CDN takes a subscription's certificates from the sandbox (mkosi.sandbox/ or the
+    /// tools): the CA, an entitlement key and its certificate.
+    func rhelCertificates(_ keys: RpmKeys) throws -> (String, String, String) {
+        guard keys.listSandbox("etc/rhsm/ca").contains("redhat-uep.pem") else {
+            throw MkosiError(.config, "redhat-uep.pem certificate not found in sandbox at etc/rhsm/ca/redhat-uep.pem",
+                             hint: "Add the certificate to the sandbox with SandboxTrees= or mkosi.sandbox/")
+        }
+        let entitlement = keys.listSandbox("etc/pki/entitlement")
+        guard let key = entitlement.first(where: { $0.hasSuffix("-key.pem") }) else {
+            throw MkosiError(.config, "No entitlement keys found at etc/pki/entitlement/*-key.pem in sandbox",
+                             hint: "Add an entitlement key to the sandbox with SandboxTrees= or mkosi.sandbox/")
+        }
+        guard let cert = entitlement.first(where: { $0.hasSuffix(".pem") && !$0.contains("-key.pem") }) else {
+            throw MkosiError(.config, "No entitlement certificates found at etc/pki/entitlement/*.pem in sandbox",
+                             hint: "Add an entitlement certificate to the sandbox with SandboxTrees= or mkosi.sandbox/")
+        }
+        return ("etc/rhsm/ca/redhat-uep.pem", "/etc/pki/entitlement/\(key)", "/etc/pki/entitlement/\(cert)")
     }
 
     func epelRepositories(_ config: Config, keys: RpmKeys) throws -> [RpmRepository] {

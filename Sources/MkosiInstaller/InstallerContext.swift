@@ -38,6 +38,8 @@ public protocol InstallerContext: AnyObject {
     func userEnvironment() -> [(String, String)]
     /// Runs `argv` in `sandbox`; failures name `display` (default: `argv`).
     func run(_ argv: [String], in sandbox: Sandbox, environment: [String: String]?, display: [String]?) throws
+    /// Runs `argv` in `sandbox` and returns its standard output; failures name `argv`.
+    func capture(_ argv: [String], in sandbox: Sandbox, environment: [String: String]?) throws -> String
     /// Takes the package cache's lock (waiting for another mkosi that holds it).
     func lockPackageCache() throws -> FileLock
 }

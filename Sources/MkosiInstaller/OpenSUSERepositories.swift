@@ -24,15 +24,10 @@ extension DistributionDescription {
                 guard arch == .x86_64 else { throw MkosiError(.config, "Snapshot= is only supported for x86-64 on openSUSE") }
                 subdir = "history/\(snapshot)"
             } else {
-                switch arch {
-                case .x86_64: subdir = ""
-                case .arm64: subdir = "ports/aarch64"
-                case .arm: subdir = "ports/armv7hl"
-                case .ppc64LE, .ppc64, .ppc: subdir = "ports/ppc"
-                case .s390x, .s390: subdir = "ports/zsystems"
-                case .riscv64: subdir = "ports/riscv"
-                default: throw MkosiError(.config, "\(arch.rawValue) not supported by openSUSE Tumbleweed")
+                guard let ports = Self.openSUSEPorts(arch, tumbleweed: true) else {
+                    throw MkosiError(.config, "\(arch.rawValue) not supported by openSUSE Tumbleweed")
                 }
+                subdir = ports
             }
             for name in ["oss", "non-oss"] {
                 let url = Self.joinMirror(mirror, "\(subdir)/tumbleweed/repo/\(name)")
@@ -63,14 +58,8 @@ extension DistributionDescription {
                              hint: "Specify either tumbleweed or a specific leap release such as 15.6")
         }
         let distribution = current ? "openSUSE-current" : "leap/\(release)"
-        var subdir: String
-        switch arch {
-        case .x86_64: subdir = ""
-        case .arm64: subdir = "ports/aarch64"
-        case .arm: subdir = "ports/armv7hl"
-        case .ppc64LE, .ppc64, .ppc: subdir = "ports/ppc"
-        case .s390x, .s390: subdir = "ports/zsystems"
-        default: throw MkosiError(.config, "\(arch.rawValue) not supported by openSUSE \(release)")
+        guard var subdir = Self.openSUSEPorts(arch, tumbleweed: false) else {
+            throw MkosiError(.config, "\(arch.rawValue) not supported by openSUSE \(release)")
         }
         for name in ["oss", "non-oss"] {
             let url = Self.joinMirror(mirror, "\(subdir)/distribution/\(distribution)/repo/\(name)")
@@ -89,5 +78,19 @@ extension DistributionDescription {
             result.append(RpmRepository("\(name)-update", "baseurl=\(url)", keysFor(url, found), enabled: name == "oss"))
         }
         return result
+    }
+
+    /// Where a non-x86 architecture's repositories are below the mirror (`ports/…`; empty for
+    /// x86-64), nil where openSUSE has none (RISC-V only for Tumbleweed).
+    static func openSUSEPorts(_ arch: Architecture, tumbleweed: Bool) -> String? {
+        switch arch {
+        case .x86_64: return ""
+        case .arm64: return "ports/aarch64"
+        case .arm: return "ports/armv7hl"
+        case .ppc64LE, .ppc64, .ppc: return "ports/ppc"
+        case .s390x, .s390: return "ports/zsystems"
+        case .riscv64: return tumbleweed ? "ports/riscv" : nil
+        default: return nil
+        }
     }
 }

@@ -44,20 +44,37 @@ public struct RpmKeys {
     public let locate: (String) -> String?
     /// `RepositoryKeyFetch=`.
     public let fetch: Bool
+    /// The names of the files in a sandbox directory (`etc/pki/entitlement`), for RHEL's
+    /// subscription certificates.
+    public let listSandbox: (String) -> [String]
+    /// Downloads a URL's contents (with `RepositoryKeyFetch=yes`).
+    public let download: (String) throws -> String
 
-    public init(fetch: Bool, locate: @escaping (String) -> String?) {
+    public init(fetch: Bool, listSandbox: @escaping (String) -> [String] = { _ in [] },
+                download: @escaping (String) throws -> String = { url in
+                    throw MkosiError(.failed, "Downloading \(url) is not possible here")
+                }, locate: @escaping (String) -> String?) {
         self.fetch = fetch
         self.locate = locate
+        self.listSandbox = listSandbox
+        self.download = download
     }
 
-    /// The lookup in the sandbox of `context`.
+    /// The lookup in the sandbox of `context`; downloads with curl from the tools.
     public init(_ context: any InstallerContext) {
-        self.init(fetch: context.config[.repositoryKeyFetch], tools: context.toolsRoot, sandboxTree: context.sandboxTree)
+        self.init(fetch: context.config[.repositoryKeyFetch], tools: context.toolsRoot, sandboxTree: context.sandboxTree) { url in
+            try context.capture(["curl", "--fail", "--silent", "--show-error", "--location", url], in: context.bareToolsSandbox(),
+                                environment: nil)
+        }
     }
 
     /// The lookup in the sandbox made of `tools` with `sandboxTree` on top.
-    public init(fetch: Bool, tools: String, sandboxTree: String?) {
-        self.init(fetch: fetch) { name in
+    public init(fetch: Bool, tools: String, sandboxTree: String?,
+                download: @escaping (String) throws -> String = { url in throw MkosiError(.failed, "Downloading \(url) is not possible here") }) {
+        let list = { (dir: String) -> [String] in
+            Set([sandboxTree, tools].compactMap { $0 }.flatMap { (try? FS.listDirectory(Path.join($0, dir))) ?? [] }).sorted()
+        }
+        self.init(fetch: fetch, listSandbox: list, download: download) { name in
             if let tree = sandboxTree, let path = RpmKeys.resolve(Path.join(tree, "etc/pki/rpm-gpg/\(name)"), in: tree) { return path }
             for root in [sandboxTree, tools].compactMap({ $0 }) {
                 let keys = Path.join(root, "usr/share/distribution-gpg-keys")

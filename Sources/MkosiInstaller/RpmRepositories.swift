@@ -37,9 +37,18 @@ extension DistributionDescription {
         let upstream = "https://raw.githubusercontent.com/rpm-software-management/distribution-gpg-keys/main/keys/fedora"
         let release = config.release == "eln" ? "rawhide" : config.release
         if release == "rawhide" && keys.fetch {
-            throw MkosiError(.failed, "RepositoryKeyFetch=yes for Fedora rawhide looks up the current rawhide key on github.com, "
-                             + "which this mkosi does not do yet",
-                             hint: "Install distribution-gpg-keys in the tools tree and use RepositoryKeyFetch=no")
+            // Rawhide's key changes with every release: distribution-gpg-keys' rawhide link names
+            // the current one (its contents on GitHub are the link's target). N-1 comes too, and
+            // N+1 when it exists already.
+            let link = try keys.download("\(upstream)/RPM-GPG-KEY-fedora-rawhide-primary").trimmed()
+            guard let version = Self.fedoraKeyVersion(link) else {
+                throw MkosiError(.failed, "Missing Fedora version in remote rawhide key \(link) from distribution-gpg-keys")
+            }
+            var result = ["\(upstream)/RPM-GPG-KEY-fedora-\(version)-primary", "\(upstream)/RPM-GPG-KEY-fedora-\(version - 1)-primary"]
+            if (try? keys.download("\(upstream)/RPM-GPG-KEY-fedora-\(version + 1)-primary")) != nil {
+                result.append("\(upstream)/RPM-GPG-KEY-fedora-\(version + 1)-primary")
+            }
+            return result
         }
         let key = try keys.find("RPM-GPG-KEY-fedora-\(release)-primary", fallback: "\(upstream)/RPM-GPG-KEY-fedora-\(release)-primary")!
         var result = [key]

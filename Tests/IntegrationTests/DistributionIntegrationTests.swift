@@ -24,7 +24,7 @@ enum LocalRepositories {
         // The server exits with this test process (or after an hour at the latest).
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: "/bin/sh")
-        serve.arguments = ["-c", "exec timeout 3600 \(script) serve \(directory) > \(portFile)"]
+        serve.arguments = ["-c", "exec timeout 3600 \(script) serve \(directory) --exit-with \(getpid()) > \(portFile)"]
         serve.standardError = FileHandle.nullDevice
         guard (try? serve.run()) != nil else { return nil }
         server = serve.processIdentifier

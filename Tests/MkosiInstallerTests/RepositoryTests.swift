@@ -67,4 +67,37 @@ import Testing
         #expect(DistributionDescription.joinMirror("http://h:1", "../fedora") == "http://h:1/fedora")
         #expect(DistributionDescription.joinMirror("http://h:1/a/b", "$stream/BaseOS") == "http://h:1/a/b/$stream/BaseOS")
     }
+
+    /// RepositoryKeyFetch=yes for rawhide: the key distribution-gpg-keys' rawhide link names on
+    /// GitHub, the one before, and the next one once it exists.
+    @Test func rawhideKeysAreLookedUpRemotely() throws {
+        let c = try config("[Distribution]\nDistribution=fedora\nRelease=rawhide\nRepositoryKeyFetch=yes\n")
+        struct NotFound: Error {}
+        let keys = RpmKeys(fetch: true, download: { url in
+            if url.hasSuffix("/RPM-GPG-KEY-fedora-rawhide-primary") { return "RPM-GPG-KEY-fedora-45-primary\n" }
+            if url.hasSuffix("/RPM-GPG-KEY-fedora-46-primary") { return "-----BEGIN PGP PUBLIC KEY BLOCK-----" }
+            throw NotFound()
+        }, locate: { _ in nil })
+        let repos = try DistributionDescription.of(.fedora).rpmRepositories(c, keys: keys)
+        #expect(repos.first?.gpgURLs.map { String($0.split(separator: "/").last ?? "") }
+                == ["RPM-GPG-KEY-fedora-45-primary", "RPM-GPG-KEY-fedora-44-primary", "RPM-GPG-KEY-fedora-46-primary"])
+    }
+
+    /// RHEL without Mirror= uses the CDN with the subscription's certificates from the sandbox,
+    /// and says which one is missing.
+    @Test func rhelCDNNeedsTheSubscriptionCertificates() throws {
+        let c = try config("[Distribution]\nDistribution=rhel\nRelease=9\n")
+        let found = RpmKeys(fetch: false, listSandbox: { dir in
+            dir == "etc/rhsm/ca" ? ["redhat-uep.pem"] : ["1234-key.pem", "1234.pem"]
+        }, locate: { "/etc/pki/rpm-gpg/" + $0 })
+        let repos = try DistributionDescription.of(.rhel).rpmRepositories(c, keys: found)
+        #expect(repos.first?.url == "baseurl=https://cdn.redhat.com/content/dist/rhel9/9/$basearch/baseos/os")
+        #expect(repos.first?.sslCACert == "etc/rhsm/ca/redhat-uep.pem")
+        #expect(repos.first?.sslClientKey == "/etc/pki/entitlement/1234-key.pem")
+        #expect(repos.first?.sslClientCert == "/etc/pki/entitlement/1234.pem")
+        #expect(Dnf.repoFile([repos[0]], repoGPGCheck: false, metadataExpire: nil).contains(
+            "sslcacert=etc/rhsm/ca/redhat-uep.pem\nsslclientcert=/etc/pki/entitlement/1234.pem\nsslclientkey=/etc/pki/entitlement/1234-key.pem\n"))
+        let missing = RpmKeys(fetch: false, listSandbox: { _ in [] }, locate: { "/etc/pki/rpm-gpg/" + $0 })
+        #expect(throws: MkosiError.self) { try DistributionDescription.of(.rhel).rpmRepositories(c, keys: missing) }
+    }
 }
