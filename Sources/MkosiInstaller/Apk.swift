@@ -42,7 +42,8 @@ public struct Apk: PackageManager {
     }
 
     public var helperCommands: [(name: String, command: String)] {
-        [("mkosi-install", "apk add --upgrade"), ("mkosi-upgrade", "apk upgrade"), ("mkosi-remove", "apk --remove del"),
+        [("apk", context.wrapper(command())),
+         ("mkosi-install", "apk add --upgrade"), ("mkosi-upgrade", "apk upgrade"), ("mkosi-remove", "apk --remove del"),
          ("mkosi-reinstall", "apk fix --reinstall")]
     }
 

@@ -47,7 +47,8 @@ public struct Dnf: PackageManager {
     public var stateDirectory: String { subdir }
 
     public var helperCommands: [(name: String, command: String)] {
-        [("mkosi-install", "dnf install"), ("mkosi-upgrade", "dnf upgrade"), ("mkosi-remove", "dnf remove"),
+        [("dnf", context.wrapper((try? command()) ?? [executable])), ("rpm", "env HOME=/ " + context.wrapper(["rpm", "--root=/buildroot"])),
+         ("mkosi-install", "dnf install"), ("mkosi-upgrade", "dnf upgrade"), ("mkosi-remove", "dnf remove"),
          ("mkosi-reinstall", "dnf reinstall")]
     }
 

@@ -142,6 +142,16 @@ extension InstallerContext {
         }.joined(separator: "\0\0")
     }
 
+    /// A helper command that runs `argv` (the package manager's full command line, its program
+    /// by absolute path so that the helper named like it does not call itself): upstream puts
+    /// such `dnf`, `rpm`, `zypper`, `pacman` and `apk` wrappers on scripts' `$PATH`, and
+    /// `mkosi-install` & co. call them.
+    func wrapper(_ argv: [String]) -> String {
+        guard let program = argv.first else { return "true" }
+        let path = program.hasPrefix("/") ? program : (findTool(program) ?? "/usr/bin/\(program)")
+        return ([path] + argv.dropFirst()).map { ShellLexer.quote($0) }.joined(separator: " ")
+    }
+
     /// Removes the log files package managers write into the image's `/var/log`.
     func removeLogs(prefixes: [String]) {
         let dir = Path.join(root, "var/log")

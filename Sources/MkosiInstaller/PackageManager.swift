@@ -56,8 +56,9 @@ public protocol PackageManager {
     func sandbox() -> Sandbox
     func environment() -> [String: String]
 
-    /// `mkosi-install`, `mkosi-upgrade`, `mkosi-remove`, `mkosi-reinstall`: the command line each
-    /// runs (arguments are appended).
+    /// The commands scripts outside the image find on `$PATH`: `mkosi-install`, `mkosi-upgrade`,
+    /// `mkosi-remove`, `mkosi-reinstall`, and wrappers named like the package manager (and rpm)
+    /// that run it on the image: the command line each runs (arguments are appended).
     var helperCommands: [(name: String, command: String)] { get }
 }
 

@@ -56,7 +56,8 @@ public struct Pacman: PackageManager {
     public static func removeMetadata(packageCache: String) { FS.removeTree(Path.join(packageCache, "lib/pacman/sync")) }
 
     public var helperCommands: [(name: String, command: String)] {
-        [("mkosi-install", "pacman --sync --needed"), ("mkosi-upgrade", "pacman --sync --sysupgrade --needed"),
+        [("pacman", context.wrapper((try? command()) ?? ["pacman"])),
+         ("mkosi-install", "pacman --sync --needed"), ("mkosi-upgrade", "pacman --sync --sysupgrade --needed"),
          ("mkosi-remove", "pacman --remove --recursive --nosave"), ("mkosi-reinstall", "pacman --sync")]
     }
 

@@ -29,7 +29,8 @@ public struct Zypper: PackageManager {
 
     public var helperCommands: [(name: String, command: String)] {
         let install = "zypper install " + installOptions.joined(separator: " ")
-        return [("mkosi-install", install), ("mkosi-upgrade", "zypper update"),
+        return [("zypper", context.wrapper(command())), ("rpm", "env HOME=/ " + context.wrapper(["rpm", "--root=/buildroot"])),
+                ("mkosi-install", install), ("mkosi-upgrade", "zypper update"),
                 ("mkosi-remove", "zypper --ignore-unknown remove --clean-deps"), ("mkosi-reinstall", install + " --force")]
     }
 

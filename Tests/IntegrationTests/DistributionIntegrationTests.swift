@@ -203,3 +203,55 @@ extension BuildIntegrationTests {
         }
     }
 }
+
+extension BuildIntegrationTests {
+    /// A package of our own in mkosi.packages/ (an rpm made with rpmbuild, a pacman package made
+    /// with tar), installed from the local repository; `BuildPackages=` only in the build
+    /// overlay (the build script sees less, the image and its database do not); and a
+    /// post-installation script using `mkosi-install` and the package manager's wrapper (`rpm`,
+    /// `pacman`) on the image.
+    @Test(arguments: ["fedora", "arch"]) func localPackagesBuildOverlayAndHelpers(_ distribution: String) throws {
+        let mirror = try #require(LocalRepositories.mirror(distribution), "the local repositories are not available")
+        let query = distribution == "fedora" ? "rpm -q" : "pacman -Q"
+        let p = try Project([
+            "mkosi.conf": "[Distribution]\nDistribution=\(distribution)\nMirror=\(mirror)\n"
+                + (distribution == "fedora" ? "Release=42\n" : "")
+                + "[Output]\nFormat=directory\nManifestFormat=json\n"
+                + "[Content]\nPackages=systemd,bash,mkosi-local-test\nBuildPackages=less\nBootable=no\n"
+                + "[Build]\nWithNetwork=yes\n" + withTools,
+            "mkosi.build": "#!/bin/sh\nset -e\ntest -x /buildroot/usr/bin/less && echo BUILD-HAS-LESS\n",
+            "mkosi.postinst": "#!/bin/sh\nset -e\nmkosi-install gzip\n\(query) gzip mkosi-local-test && echo POSTINST-OK\n",
+        ], executable: ["mkosi.build", "mkosi.postinst"])
+        try LocalRepositories.installKeys(distribution, into: p.dir)
+        let packages = p.dir + "/mkosi.packages"
+        let payload = p.dir + "/payload"
+        try FileManager.default.createDirectory(atPath: payload + "/usr/share/mkosi-local-test", withIntermediateDirectories: true)
+        try "local\n".write(toFile: payload + "/usr/share/mkosi-local-test/marker", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)
+        if distribution == "fedora" {
+            let spec = "Name: mkosi-local-test\nVersion: 1\nRelease: 1\nSummary: t\nLicense: MIT\nBuildArch: noarch\n%description\nt\n"
+                + "%install\ncp -a \(payload)/. %{buildroot}/\n%files\n/usr/share/mkosi-local-test/marker\n"
+            try spec.write(toFile: p.dir + "/t.spec", atomically: true, encoding: .utf8)
+            let r = try Shell.run(["rpmbuild", "-bb", "--quiet", "--define", "_topdir \(p.dir)/rpmbuild", "--define", "_rpmdir \(packages)",
+                                   "--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm", p.dir + "/t.spec"])
+            #expect(r.status == 0, "\(r.stderr)")
+        } else {
+            try "pkgname = mkosi-local-test\npkgbase = mkosi-local-test\npkgver = 1-1\npkgdesc = t\nbuilddate = 1735689600\nsize = 6\narch = any\n"
+                .write(toFile: payload + "/.PKGINFO", atomically: true, encoding: .utf8)
+            let r = try Shell.run(["tar", "--zstd", "-C", payload, "-cf", packages + "/mkosi-local-test-1-1-any.pkg.tar.zst", ".PKGINFO", "usr"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let output = r.stdout + r.stderr
+        #expect(output.contains("BUILD-HAS-LESS") && output.contains("POSTINST-OK"), "\(output.suffix(3000))")
+        let image = p.dir + "/image"
+        #expect((try? String(contentsOfFile: image + "/usr/share/mkosi-local-test/marker", encoding: .utf8)) == "local\n")
+        #expect(!FileManager.default.fileExists(atPath: image + "/usr/bin/less"), "BuildPackages= leaked into the image")
+        #expect(FileManager.default.fileExists(atPath: image + "/usr/bin/gzip"))
+        // The package database (as the manifest reads it) has the local package and not less.
+        let manifest = (try? String(contentsOfFile: p.dir + "/image.manifest", encoding: .utf8)) ?? ""
+        #expect(manifest.contains("\"name\": \"mkosi-local-test\"") && !manifest.contains("\"name\": \"less\""), "\(manifest)")
+        #expect(p.leftovers().isEmpty)
+    }
+}
