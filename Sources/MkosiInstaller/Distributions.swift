@@ -4,7 +4,8 @@ import MkosiCore
 /// What the build needs to know about a distribution besides its configuration defaults: its
 /// package manager, how a root is bootstrapped, its architecture names, keys and the package
 /// that has systemd-boot. Each distribution's repositories are derived in the file of its
-/// package family (AptRepositories, RpmRepositories, PacmanRepositories, ApkRepositories).
+/// family: AptRepositories, RpmRepositories (Fedora and its derivatives), CentOSRepositories,
+/// OpenSUSERepositories, and beside the package manager in Pacman and Apk.
 public struct DistributionDescription {
     public let distribution: Distribution
     /// The package manager when the tools have every candidate; nil for `custom` (no packages

@@ -205,14 +205,8 @@ public struct Dnf: PackageManager {
     /// and preferred (priority 10). Returns whether there is one.
     @discardableResult
     func buildLocalRepository() throws -> Bool {
-        let file = Path.join(context.sandboxEtc, "yum.repos.d/mkosi-local.repo")
-        unlink(file)
-        guard try !context.collectLocalPackages(suffixes: [".rpm"]).isEmpty else { return false }
-        var s = context.bareToolsSandbox()
-        s.bind(context.workspace + "/repository", "/repository")
-        try context.run(["createrepo_c", "--quiet", "/repository"], in: s)
-        try FS.writeAtomically(file, "[mkosi]\nname=mkosi\nbaseurl=file:///repository\ngpgcheck=0\nmetadata_expire=never\npriority=10\n")
-        return true
+        try Rpm.localRepository(context, file: Path.join(context.sandboxEtc, "yum.repos.d/mkosi-local.repo"),
+                                definition: "[mkosi]\nname=mkosi\nbaseurl=file:///repository\ngpgcheck=0\nmetadata_expire=never\npriority=10\n")
     }
 
     func syncLocalRepository() throws {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
@@ -173,6 +176,19 @@ enum Rpm {
                          package.query ?? package.name], in: s, environment: ["HOME": "/", "PATH": "/usr/bin:/usr/sbin"])
         let text = ((try? FS.readText(context.workspace + "/changelog")) ?? "").trimmed()
         return text.isEmpty ? nil : text
+    }
+
+    /// The rpms of `PackageDirectories=` and `$PACKAGEDIR` as a repository (createrepo_c) at
+    /// `/repository`, defined by `definition` in `file`. Returns whether there is one (else the
+    /// file is removed).
+    static func localRepository(_ context: any InstallerContext, file: String, definition: String) throws -> Bool {
+        unlink(file)
+        guard try !context.collectLocalPackages(suffixes: [".rpm"]).isEmpty else { return false }
+        var s = context.bareToolsSandbox()
+        s.bind(context.workspace + "/repository", "/repository")
+        try context.run(["createrepo_c", "--quiet", "/repository"], in: s)
+        try FS.writeAtomically(file, definition)
+        return true
     }
 
     /// `rpm2cpio PACKAGE | cpio -idm` into `directory`, for every rpm in `packages`.
