@@ -12,8 +12,8 @@ import MkosiSandbox
 /// `/boot/EFI/Linux/`, from where the default partition layout copies it into the ESP.
 ///
 /// The EFI binaries (systemd-boot and the UKI stub) come from the image
-/// (`/usr/lib/systemd/boot/efi`, package systemd-boot-efi on Debian). When the image does not
-/// have them, they are taken from the repositories' systemd-boot-efi package without
+/// (`/usr/lib/systemd/boot/efi`, package systemd-boot-efi on Debian, systemd-boot-unsigned on
+/// Fedora). When the image does not have them, they are taken from the repositories' package without
 /// installing it into the image.
 enum Boot {
     struct Kernel {
@@ -68,7 +68,7 @@ enum Boot {
     }
 
     /// The directory with systemd-boot and the UKI stub: the image's, else one extracted from
-    /// the systemd-boot-efi package into the workspace (nil if there is neither).
+    /// the distribution's systemd-boot package into the workspace (nil if there is neither).
     static func efiBinaries(_ context: BuildContext) throws -> String? {
         let own = Path.join(context.root, "usr/lib/systemd/boot/efi")
         if FS.isDirectory(own), ((try? FS.listDirectory(own)) ?? []).contains(where: { $0.hasSuffix(".efi") }) { return own }
@@ -108,7 +108,7 @@ enum Boot {
         guard !kernels(context).isEmpty else {
             if required {
                 throw MkosiError(.failed, "Bootable=yes, but the image has no kernel in /usr/lib/modules/*/vmlinuz",
-                                 hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+                                 hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
             }
             return false
         }
@@ -194,7 +194,7 @@ enum Boot {
         guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
             if config[.bootable] == .enabled {
                 throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
-                                 hint: "Add systemd-boot-efi to Packages=")
+                                 hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
             }
             return []
         }
@@ -250,10 +250,10 @@ enum Boot {
     static func buildImageUKI(_ context: BuildContext, initrd: String, output: String) throws {
         guard let kernel = kernels(context).first else {
             throw MkosiError(.failed, "Format=uki needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
-                             hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+                             hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
         }
         guard let efi = try efiBinaries(context), let stub = stub(in: efi) else {
-            throw MkosiError(.failed, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add systemd-boot-efi to Packages=")
+            throw MkosiError(.failed, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         try Tools.requireSystemd("ukify", context)
         var s = context.toolsSandbox()
@@ -297,7 +297,7 @@ enum Boot {
         let arch = (config.architecture.efiName ?? "x64")
         guard let kernel = kernels(context).first else {
             throw MkosiError(.failed, "Format=esp needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
-                             hint: "Add the distribution's kernel package, e.g. Packages=linux-image-amd64")
+                             hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
         }
         let ukiPath: String
         if config[.bootloader] == .uki {
@@ -305,7 +305,7 @@ enum Boot {
         } else {
             ukiPath = "EFI/Linux/\(ukiName(context, kernel: kernel, roothash: nil)).efi"
             guard let efi = try efiBinaries(context) else {
-                throw MkosiError(.failed, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add systemd-boot-efi to Packages=")
+                throw MkosiError(.failed, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
             }
             let names = try FS.listDirectory(efi)
             guard let boot = names.first(where: { $0 == "systemd-boot\(arch).efi.signed" }) ?? names.first(where: { $0 == "systemd-boot\(arch).efi" }) else {

@@ -17,6 +17,19 @@ public struct DistributionDescription {
     /// The package with systemd-boot's EFI binaries, borrowed when the image lacks them.
     public let bootLoaderPackage: String?
 
+    /// The usual kernel package, for hints (`linux-image-amd64`, `kernel`, `linux`, …).
+    public func kernelPackage(_ architecture: Architecture) -> String {
+        switch distribution {
+        case .debian, .kali: return "linux-image-" + Apt.debianArchitecture(architecture)
+        case .ubuntu: return "linux-image-generic"
+        case .opensuse: return "kernel-default"
+        case .arch: return "linux"
+        case .postmarketos: return "linux-lts"
+        case .custom: return "the distribution's kernel package"
+        default: return "kernel"
+        }
+    }
+
     /// The distribution's default release (when the configuration names none).
     public var defaultRelease: String { distribution.defaultRelease }
 
