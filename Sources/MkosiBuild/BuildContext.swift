@@ -211,17 +211,8 @@ public final class BuildContext: InstallerContext {
                 try HostCommand.run(["cp", "-a", "--no-target-directory", source, Path.join(sandboxEtc, store)])
             }
         }
-        for tree in trees {
-            // Never Path.join: the target is absolute and must land below the sandbox tree.
-            let target = Path.normalize(sandboxTree + "/" + (tree.target ?? "/"))
-            try FS.makeDirectories(target)
-            if FS.isDirectory(tree.source) {
-                try HostCommand.run(["cp", "-r", "--no-dereference", "--preserve=mode,timestamps,links", "--no-target-directory",
-                                     tree.source, target])
-            } else {
-                try HostCommand.run(["tar", "-x", "--no-same-owner", "-f", tree.source, "-C", target])
-            }
-        }
+        // As upstream's install_tree, which also copies skeleton and extra trees.
+        try TreeCopy.install(trees, into: self, destination: sandboxTree)
         let used: Set<String> = ["etc", "usr", "opt"]
         for entry in (try? FS.listDirectory(sandboxTree)) ?? [] where !used.contains(entry) {
             Log.warning("SandboxTrees=: /\(entry) of the sandbox trees is not used by this mkosi (only /etc, /usr and /opt are)")

@@ -10,15 +10,22 @@ import MkosiSandbox
 /// owned by root in the image), and so is any file given a target (`SRC:DST` copies the file to
 /// DST); without a target a tarball is extracted, a `.raw` disk image is copied out with
 /// `systemd-dissect --copy-from` (root only), and any other file lands at the image's root under
-/// its own name.
+/// its own name. `SandboxTrees=` are installed the same way into the sandbox tree.
 public enum TreeCopy {
-    public static func install(_ trees: [ConfigTree], into context: BuildContext) throws {
+    /// Installs `trees` into the image, or into `destination` (a directory) when given.
+    public static func install(_ trees: [ConfigTree], into context: BuildContext, destination: String? = nil) throws {
         for tree in trees {
             guard FS.exists(tree.source) else {
                 throw MkosiError.config("\(tree.source) does not exist", hint: "ExtraTrees=/SkeletonTrees= sources must exist")
             }
             let target = "/buildroot" + (tree.target.map { $0.hasPrefix("/") ? $0 : "/" + $0 } ?? "")
-            var s = context.toolsSandbox()
+            var s: Sandbox
+            if let destination {
+                s = context.bareToolsSandbox()
+                s.bind(destination, "/buildroot")
+            } else {
+                s = context.toolsSandbox()
+            }
             s.bind(tree.source, "/work/tree", readOnly: true)
             let argv: [String]
             let name = Path.basename(tree.source)
@@ -35,7 +42,7 @@ public enum TreeCopy {
                     throw MkosiError(.failed, "\(tree.source) is a disk image, which needs root to be read",
                                      hint: "Give it a target (SRC:DST) to copy the file itself, or build as root")
                 }
-                try HostCommand.run(["systemd-dissect", "--copy-from", tree.source, "/", context.root])
+                try HostCommand.run(["systemd-dissect", "--copy-from", tree.source, "/", destination ?? context.root])
                 continue
             } else {
                 argv = ["cp", "--preserve=mode,timestamps,xattr", "--reflink=auto", "/work/tree", "/buildroot/\(name)"]

@@ -43,7 +43,8 @@ public struct Apt: PackageManager {
     /// unreachable, and nothing a build installs comes from there).
     func sources() -> String { Self.buildSources(context.distribution.aptRepositories(config)) }
 
-    /// One stanza per suite, laid out as upstream's (which adds `deb-src` and debug suites).
+    /// One stanza per suite, laid out as upstream's (its stanzas end in an empty `Snapshot:`
+    /// line and a blank line; for building, upstream also adds `deb-src` and debug suites).
     public static func buildSources(_ repositories: [AptRepository]) -> String {
         repositories.flatMap { r in
             r.suites.map { suite in
@@ -66,9 +67,7 @@ public struct Apt: PackageManager {
         let path = Path.join(context.root, "etc/apt/sources.list.d/\(config.release).sources")
         guard FS.lstat(path) == nil else { return }
         try FS.makeDirectories(Path.dirname(path))
-        // Upstream's stanzas end in an empty `Snapshot:` line and a blank line.
-        let text = context.distribution.aptImageRepositories(config).map { Self.deb822($0) + "\n\n" }.joined()
-        try FS.writeAtomically(path, text, mode: 0o644)
+        try FS.writeAtomically(path, Self.buildSources(context.distribution.aptImageRepositories(config)), mode: 0o644)
     }
 
     /// apt's configuration: everything is passed through one file so apt parses it first.
@@ -170,9 +169,8 @@ public struct Apt: PackageManager {
 
     /// The sandbox apt and dpkg run in.
     public func sandbox() -> Sandbox {
+        // /etc/apt is the sandbox tree's, like every entry of its /etc.
         var s = context.packageManagerSandbox(apiVFS: true)
-        // Optional: sync scripts run in this sandbox before apt is set up.
-        s.bind(context.sandboxEtc + "/apt", "/etc/apt", readOnly: true, optional: true)
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt")
         s.bind(Path.join(context.packageCache, "lib/apt/lists"), "/var/lib/apt/lists")
         s.add(.directory("/var/log/apt"))

@@ -14,7 +14,14 @@ public struct Dnf: PackageManager {
     let context: any InstallerContext
     var config: Config { context.config }
 
-    public init(_ context: any InstallerContext) { self.context = context }
+    /// `dnf5` or `dnf`, chosen once.
+    public let executable: String
+
+    public init(_ context: any InstallerContext) {
+        self.context = context
+        let chosen = context.userEnvironment().last(where: { $0.0 == "MKOSI_DNF" })?.1 ?? ""
+        executable = !chosen.isEmpty ? Path.basename(chosen) : context.findTool("dnf5") != nil ? "dnf5" : "dnf"
+    }
 
     public static let name = "dnf"
     public static let packageType = "rpm"
@@ -30,14 +37,6 @@ public struct Dnf: PackageManager {
                 for entry in (try? FS.listDirectory(path)) ?? [] where entry != "packages" { FS.removeTree(Path.join(path, entry)) }
             }
         }
-    }
-
-    /// `dnf5` or `dnf`.
-    public var executable: String {
-        if let chosen = context.userEnvironment().last(where: { $0.0 == "MKOSI_DNF" })?.1, !chosen.isEmpty {
-            return Path.basename(chosen)
-        }
-        return context.findTool("dnf5") != nil ? "dnf5" : "dnf"
     }
 
     var dnf5: Bool { executable == "dnf5" }

@@ -74,27 +74,20 @@ public struct Zypper: PackageManager {
         var keys: [String] = []
         let dir = Path.join(context.sandboxEtc, "zypp/repos.d")
         for file in ((try? FS.listDirectory(dir)) ?? []).sorted() {
-            let text = (try? FS.readText(Path.join(dir, file))) ?? ""
-            var inKey = false
-            for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                let line = String(raw)
-                let value: String
-                if line.hasPrefix("gpgkey=") { inKey = true; value = String(line.dropFirst(7)) }
-                else if inKey && line.hasPrefix(" ") { value = line.trimmed() }
-                else { inKey = false; continue }
-                for key in value.split(separator: " ").map(String.init) {
-                    if key.hasPrefix("file://") {
-                        let path = String(key.dropFirst(7))
-                        if keys.contains(path) { continue }
-                        // Absolute: below the sandbox tree or the tools (never Path.join, which returns `path`).
-                        guard FS.exists(context.sandboxTree + path) || FS.exists(Path.normalize(context.toolsRoot + "/" + path)) else {
-                            throw MkosiError(.config, "Local GPG key specified (\(key)) in \(file) but not found at \(path)")
-                        }
-                        keys.append(path)
-                    } else if !config[.repositoryKeyFetch] {
-                        throw MkosiError(.config, "Remote GPG key specified (\(key)) in \(file) but RepositoryKeyFetch= is disabled",
-                                         hint: "Enable RepositoryKeyFetch= or provide local keys")
+            // Keys are separated by blanks or continuation lines.
+            let values = try IniFile.read(Path.join(dir, file)).filter { $0.key == "gpgkey" }.map(\.value)
+            for key in values.flatMap({ $0.split(whereSeparator: { $0 == "\n" || $0 == " " }).map(String.init) }) {
+                if key.hasPrefix("file://") {
+                    let path = String(key.dropFirst(7))
+                    if keys.contains(path) { continue }
+                    // Absolute: below the sandbox tree or the tools (never Path.join, which returns `path`).
+                    guard FS.exists(context.sandboxTree + path) || FS.exists(Path.normalize(context.toolsRoot + "/" + path)) else {
+                        throw MkosiError(.config, "Local GPG key specified (\(key)) in \(file) but not found at \(path)")
                     }
+                    keys.append(path)
+                } else if !config[.repositoryKeyFetch] {
+                    throw MkosiError(.config, "Remote GPG key specified (\(key)) in \(file) but RepositoryKeyFetch= is disabled",
+                                     hint: "Enable RepositoryKeyFetch= or provide local keys")
                 }
             }
         }
