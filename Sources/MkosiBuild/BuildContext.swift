@@ -141,10 +141,21 @@ public final class BuildContext: InstallerContext {
 
     public var overlayUpper: String? { overlay?.upper }
 
-    /// How the image root is mounted at `target` in a sandbox.
+    /// With `Overlay=yes`, while the image is being made: the base trees (directories, top first),
+    /// seen below the root, which receives only what this image changes (`OverlayBase`).
+    public var baseLayers: [String] = []
+
+    public var imageLayers: [String] { [root] + baseLayers }
+
+    /// How the image root is mounted at `target` in a sandbox: the root itself, with
+    /// `Overlay=yes` the root over the base trees, and in the build overlay all of that below an
+    /// upper directory of its own.
     public func rootOperation(at target: String) -> Sandbox.Operation {
         if let overlay {
-            return .overlay(lower: [root], upper: overlay.upper, work: overlay.work, target: target)
+            return .overlay(lower: imageLayers, upper: overlay.upper, work: overlay.work, target: target)
+        }
+        if !baseLayers.isEmpty {
+            return .overlay(lower: baseLayers, upper: root, work: workspace + "/base-overlay-work", target: target)
         }
         return .bind(source: root, target: target, readOnly: false, optional: false)
     }

@@ -13,7 +13,7 @@ enum Configure {
     /// existing lines replaced where they are, missing ones appended.
     static func osRelease(_ context: BuildContext) throws {
         let config = context.config
-        guard !config[.overlay], !config.format.isExtensionImage else { return }
+        guard !config[.overlay], !config.format.isExtension else { return }
         var set: [(String, String)] = []
         if let id = config[.imageID] { set.append(("IMAGE_ID", id)) }
         if let version = config[.imageVersion] { set.append(("IMAGE_VERSION", version)) }
@@ -98,7 +98,7 @@ enum Configure {
     /// not for extension images, which do not carry `/usr/lib` on their own.
     static func clockEpoch(_ context: BuildContext) throws {
         let config = context.config
-        guard !config[.overlay], !config.format.isExtensionImage else { return }
+        guard !config[.overlay], !config.format.isExtension else { return }
         let lib = Path.join(context.root, "usr/lib")
         guard FS.isDirectory(lib) else { return }
         let path = Path.join(lib, "clock-epoch")
@@ -109,7 +109,7 @@ enum Configure {
     /// neither blank nor a comment), as upstream does.
     static func localeGen(_ context: BuildContext) throws {
         let config = context.config
-        guard !config[.overlay], !config.format.isExtensionImage,
+        guard !config[.overlay], !config.format.isExtension,
               let text = try? FS.readText(Path.join(context.root, "etc/locale.gen")),
               text.split(separator: "\n").contains(where: { let l = String($0).trimmed(); return !l.isEmpty && !l.hasPrefix("#") })
         else { return }
@@ -149,7 +149,7 @@ enum Configure {
     static func initrd(_ context: BuildContext) throws {
         let root = context.root
         let makeInitrd = context.config[.makeInitrd]
-        guard !context.config[.overlay], !context.config.format.isExtensionImage else { return }
+        guard !context.config[.overlay], !context.config.format.isExtensionOrPortable else { return }
         if FS.lstat(Path.join(root, "init")) == nil, FS.lstat(Path.join(root, "usr/lib/systemd/systemd")) != nil {
             guard symlink("/usr/lib/systemd/systemd", Path.join(root, "init")) == 0 else { throw FS.systemError("Cannot create /init") }
         }
@@ -187,7 +187,7 @@ enum Configure {
         configPairs.append(("release", .string(config.release)))
         let manifest = JSON.object([
             ("manifest_version", .int(1)), ("config", .object(configPairs)), ("packages", .array(packages)),
-            ("extension", .object([])),
+            ("extension", .object(ExtensionImage.releaseFields(context).map { ($0.key, .string($0.value)) })),
         ])
         try FS.writeAtomically(Path.join(context.staging, "\(config.output).manifest"),
                                manifest.serialized(indent: 2, sortKeys: false) + "\n")

@@ -85,32 +85,50 @@ public enum Disk {
     /// Runs systemd-repart over the staged image. `first` creates the image, with the ESP and
     /// XBOOTLDR partitions deferred when `deferESP`; a second pass fills them. Returns the
     /// partitions.
+    ///
+    /// `Verity=`: the verity key and certificate are passed for `auto` and `signed`; `defer`
+    /// leaves the signature partitions empty (deferred) and `hash` leaves them out; `signed`
+    /// fails when no signature partition was made. With `split` each partition is also written
+    /// to a file of its own (`SplitArtifacts=partitions`), compressed per `CompressOutput=`.
     @discardableResult
-    static func make(_ context: BuildContext, definitions: [String], first: Bool, deferESP: Bool = true) throws -> [Partition] {
+    static func make(_ context: BuildContext, definitions: [String], first: Bool, deferESP: Bool = true,
+                     split: Bool = false) throws -> [Partition] {
         let config = context.config
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot",
                     repartOffline(&s, config), "--seed=\(config[.seed])"]
+        let verity = config[.verity]
+        let signatureTypes = ["root", "usr"].map { "\($0)-\(config.architecture.rawValue)-verity-sig" }
+        var deferred: [String] = []
         if first {
             // OutputSize= grows the finished image afterwards (`Output.grow`), as upstream.
             argv += ["--empty=create", "--size=auto"]
-            if deferESP { argv.append("--defer-partitions=esp,xbootldr") }
+            if deferESP { deferred += ["esp", "xbootldr"] }
         } else {
             argv += ["--empty=refuse"]
         }
+        if verity == .defer { deferred += signatureTypes }
+        if !deferred.isEmpty { argv.append("--defer-partitions=" + deferred.joined(separator: ",")) }
+        if verity == .hash && config.format.isExtensionOrPortable {
+            argv.append("--exclude-partitions=" + signatureTypes.joined(separator: ","))
+        }
+        if split { argv.append("--split=yes") }
+        if config.architecture != .native { argv.append("--architecture=\(config.architecture.rawValue)") }
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         if let passphrase = config[.passphrase] {
             s.bind(passphrase, "/work/passphrase", readOnly: true)
             argv.append("--key-file=/work/passphrase")
         }
-        if let key = config[.verityKey], FS.exists(key) {
-            s.bind(key, "/work/verity.key", readOnly: true)
-            argv.append("--private-key=/work/verity.key")
-        }
-        if let certificate = config[.verityCertificate] {
-            s.bind(certificate, "/work/verity.crt", readOnly: true)
-            argv.append("--certificate=/work/verity.crt")
+        if verity == .auto || verity == .signed {
+            if let key = config[.verityKey], FS.exists(key) {
+                s.bind(key, "/work/verity.key", readOnly: true)
+                argv.append("--private-key=/work/verity.key")
+            }
+            if let certificate = config[.verityCertificate] {
+                s.bind(certificate, "/work/verity.crt", readOnly: true)
+                argv.append("--certificate=/work/verity.crt")
+            }
         }
         for (n, dir) in definitions.enumerated() {
             s.bind(dir, "/work/repart/\(n)", readOnly: true)
@@ -128,7 +146,27 @@ public enum Disk {
             }
             throw e
         }
-        return try parse(output)
+        let partitions = try parse(output)
+        if verity == .signed && !partitions.contains(where: { p in signatureTypes.contains { p.type.hasPrefix($0) } }) {
+            throw MkosiError.config("Verity=signed, but the image has no verity signature partition",
+                                    hint: "Add a partition with Verity=signature to the definitions in mkosi.repart/")
+        }
+        if split {
+            for p in partitions {
+                guard let path = p.splitPath, !deferred.contains(where: { p.type.hasPrefix($0) }) else { continue }
+                try Output.compress(Path.join(context.staging, Path.basename(path)), config: config, context: context)
+            }
+        }
+        try writeSplitArtifacts(context, partitions: partitions)
+        return partitions
+    }
+
+    /// `SplitArtifacts=roothash`: `<Output>.roothash`, the verity root hash (or /usr hash).
+    static func writeSplitArtifacts(_ context: BuildContext, partitions: [Partition]) throws {
+        let config = context.config
+        guard config[.splitArtifacts].contains(.roothash), let argument = verityArgument(partitions),
+              let hash = argument.split(separator: "=", maxSplits: 1).last else { return }
+        try FS.writeAtomically(Path.join(context.staging, "\(config.output).roothash"), String(hash))
     }
 
     /// The partitions in the output of `systemd-repart --json`.

@@ -13,7 +13,7 @@ import MkosiCore
 enum Firstboot {
     static func configure(_ context: BuildContext) throws {
         let config = context.config
-        guard !config[.overlay], !config.format.isExtensionImage, FS.isDirectory(Path.join(context.root, "etc")) else { return }
+        guard !config[.overlay], !config.format.isExtensionOrPortable, FS.isDirectory(Path.join(context.root, "etc")) else { return }
         var password = config[.rootPassword].map { $0.password }
         if let root = config[.rootPassword], !root.hashed { password = try hashPassword(root.password) }
         let settings: [(option: String, credential: String?, value: String?)] = [

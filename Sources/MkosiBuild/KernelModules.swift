@@ -35,7 +35,7 @@ enum KernelModules {
     static func depmod(_ context: BuildContext) throws {
         let config = context.config
         guard !config[.overlay], config.image != "tools",
-              !config.format.isExtensionImage else { return }
+              !config.format.isExtensionOrPortable else { return }
         let modules = Path.join(context.root, "usr/lib/modules")
         let versions = kernelVersions(context.root)
         let include = config[.kernelModulesInclude], exclude = config[.kernelModulesExclude]

@@ -46,6 +46,9 @@ public enum Output {
             } else {
                 try Boot.buildESPImage(context, initrd: initrd, output: output)
             }
+        case .sysext, .confext, .portable:
+            try ExtensionImage.make(context)
+            try compress(Path.join(context.staging, config.outputWithFormat), config: config, context: context)
         default:
             throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
@@ -186,7 +189,7 @@ public enum Output {
     public static func remove(_ config: Config, cwd: String) {
         let out = config.outputDirectoryOrDefault(cwd: cwd)
         let sideArtifacts = [".SHA256SUMS", ".SHA256SUMS.gpg", ".manifest", ".changelog", ".osrelease", ".nspawn", ".tar",
-                             ".tar.\(config.compression.fileExtension)", ".efi", ".vmlinuz", ".initrd"].map { config.output + $0 }
+                             ".tar.\(config.compression.fileExtension)", ".efi", ".vmlinuz", ".initrd", ".roothash"].map { config.output + $0 }
         for name in Set([config.output, config.outputWithFormat, config.outputWithCompression] + sideArtifacts) {
             FS.removeTree(Path.join(out, name))
         }

@@ -56,13 +56,21 @@ public enum Pipeline {
                 try step("package manager setup and metadata") { try installer.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
                 if !hasBaseTrees {
-                    try step("bootstrap") { try installer.bootstrap() }
-                    try Configure.bootDirectories(context)
+                    // Extensions hold only what they add to a base: without one there is nothing
+                    // to install packages into.
+                    if (config[.overlay] || config.format.isExtension) && !config.packages.isEmpty {
+                        throw MkosiError.config("Cannot install packages in extension images without a base tree",
+                                                hint: "Configure a base tree with the BaseTrees= setting")
+                    }
+                    if !config[.overlay] && !config.format.isExtension {
+                        try step("bootstrap") { try installer.bootstrap() }
+                        try Configure.bootDirectories(context)
+                    }
                 }
                 try step("install Packages=") { try installer.install(config.packages) }
             }
             Configure.removeInstallationState(context)
-            try writeMachineId(context)
+            if !hasBaseTrees && !config[.overlay] && !config.format.isExtension { try writeMachineId(context) }
             try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
             if hasBuildScripts {
                 try step("build packages, prepare scripts (build)") {
@@ -94,8 +102,11 @@ public enum Pipeline {
         try Boot.fixupVmlinuzLocation(context)
         try Firstboot.autologin(context)
         try Configure.osRelease(context)
+        try ExtensionImage.writeRelease(context)
         try Configure.initrd(context)
         try Configure.ssh(context)
+        try ExtensionImage.installVerityCertificate(context)
+        try ExtensionImage.createMountpoints(context)
         var bootable = false
         // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
         if Boot.wantEFI(config) && config.format != .esp {
@@ -107,6 +118,8 @@ public enum Pipeline {
         try step("firstboot settings") { try Firstboot.configure(context) }
         if let installer { try step("remove packages") { try installer.remove(config[.removePackages]) } }
         try step("manifest") { try Configure.manifest(context) }
+        // Overlay=yes ends here, as upstream: what follows sees only what this image added.
+        try step("remove duplicates of the base trees") { try BaseTrees.removeDuplicates(context) }
         try cleanPackageMetadata(context)
         try step("remove files") { try removeFiles(context) }
         try step("finalize scripts") { try Scripts.run(config[.finalizeScripts], arguments: [], context: context) }
@@ -125,6 +138,9 @@ public enum Pipeline {
                 try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
                 if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
                 try step("systemd-repart (ESP)") { try Disk.make(context, definitions: definitions, first: false) }
+            }
+            if config[.splitArtifacts].contains(.partitions) {
+                try step("split partitions") { try Disk.make(context, definitions: definitions, first: false, split: true) }
             }
         } else if bootable {
             try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }

@@ -7,6 +7,8 @@ import MkosiSandbox
 /// so their version matches its units; images without systemd are left alone.
 enum SystemdSetup {
     static func run(_ context: BuildContext) throws {
+        // Overlays and extensions leave this to the image they extend.
+        guard !context.config[.overlay], !context.config.format.isExtension else { return }
         let root = context.root
         func has(_ tool: String) -> Bool { FS.isExecutable(Path.join(root, "usr/bin/\(tool)")) }
         guard has("systemctl") else { return }

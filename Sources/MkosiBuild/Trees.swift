@@ -62,12 +62,22 @@ public enum TreeCopy {
 /// as they are (owners included, reflinked where possible), tarballs extracted, and disk images
 /// (`.raw`) copied out with `systemd-dissect --copy-from`. Their paths may name outputs of
 /// images built earlier in the same run, so they are checked only now.
+///
+/// With `Overlay=yes` they are not copied: they become the lower layers the image is seen over
+/// in every sandbox (`BuildContext.baseLayers`; tarballs and disk images are unpacked into the
+/// workspace first), the root receives only what the build changes, and `removeDuplicates`
+/// then drops from it whatever the base trees have already.
 public enum BaseTrees {
     public static func install(into context: BuildContext) throws {
         for path in context.config[.baseTrees] {
             guard FS.exists(path) else {
                 throw MkosiError.config("Base tree \(path) does not exist",
                                         hint: "BaseTrees= names a directory, a tarball or a .raw image (built before this image)")
+            }
+            if context.config[.overlay] {
+                try FS.makeDirectories(context.workspace + "/base-overlay-work")
+                context.baseLayers.append(try layer(path, context: context))
+                continue
             }
             if FS.isDirectory(path) {
                 var s = context.toolsSandbox()
@@ -85,6 +95,88 @@ public enum BaseTrees {
                 try context.run(["tar", "-x", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--same-owner",
                                  "--keep-directory-symlink", "-C", "/buildroot", "-f", "/work/base.tar"], in: s)
             }
+        }
+    }
+}
+
+extension BaseTrees {
+    /// The directory `path` contributes as a lower layer: itself, or its contents unpacked into
+    /// the workspace (a tarball extracted, a disk image copied out, so that nothing stays mounted).
+    static func layer(_ path: String, context: BuildContext) throws -> String {
+        if FS.isDirectory(path) { return path }
+        let directory = context.workspace + "/bases/\(context.baseLayers.count)-" + Path.basename(path)
+        try FS.makeDirectories(directory)
+        if path.hasSuffix(".raw") {
+            guard getuid() == 0 else {
+                throw MkosiError(.failed, "Base tree \(path) is a disk image, which needs root to be read",
+                                 hint: "Use a directory or tarball base tree, or build as root")
+            }
+            try HostCommand.run(["systemd-dissect", "--copy-from", path, "/", directory])
+        } else if TreeCopy.isTarball(Path.basename(path)) {
+            var s = context.bareToolsSandbox()
+            s.bind(path, "/work/base.tar", readOnly: true)
+            s.bind(directory, "/work/base")
+            try context.run(["tar", "-x", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--same-owner",
+                             "-C", "/work/base", "-f", "/work/base.tar"], in: s)
+        } else {
+            throw MkosiError.config("Unsupported base tree source \(path)",
+                                    hint: "BaseTrees= names a directory, a tarball or a .raw image")
+        }
+        return directory
+    }
+
+    /// Ends `Overlay=yes`: every entry of the root that the base trees have too is removed (a
+    /// file, link or whiteout, whatever its content, as upstream), and directories the base
+    /// trees have take their mode and times from there; a directory that is none in the base
+    /// trees is an error. Only `/usr` and `/opt` are compared for sysext images and only `/etc`
+    /// for confext images. From here on the build sees the root alone.
+    static func removeDuplicates(_ context: BuildContext) throws {
+        let layers = context.baseLayers
+        guard !layers.isEmpty else { return }
+        context.baseLayers = []
+        let scope: [String]? = switch context.config.format {
+        case .sysext: ["usr", "opt"]
+        case .confext: ["etc"]
+        default: nil
+        }
+        func inBase(_ relative: String) -> (path: String, status: FS.Status)? {
+            for layer in layers {
+                let p = Path.join(layer, relative)
+                if let st = FS.lstat(p) { return (p, st) }
+            }
+            return nil
+        }
+        func walk(_ relative: String) throws {
+            let path = context.root + "/" + relative
+            guard let st = FS.lstat(path) else { return }
+            let top = String(relative.split(separator: "/").first ?? "")
+            let compared = scope.map { $0.contains(top) } ?? true
+            if compared, let base = inBase(relative) {
+                if st.isDirectory {
+                    guard base.status.isDirectory else {
+                        throw MkosiError(.failed, "/\(relative) is a directory in the overlay but not in the base tree")
+                    }
+                    try copyModeAndTimes(from: base.path, to: path)
+                } else {
+                    Log.debug("Removing duplicate path /\(relative) from overlay")
+                    guard unlink(path) == 0 else { throw FS.systemError("Cannot remove \(path)") }
+                    return
+                }
+            }
+            if st.isDirectory {
+                for name in try FS.listDirectory(path).sorted() { try walk(relative.isEmpty ? name : relative + "/" + name) }
+            }
+        }
+        for name in try FS.listDirectory(context.root).sorted() { try walk(name) }
+    }
+
+    /// `shutil.copystat` for directories: permission bits and access/modification times.
+    static func copyModeAndTimes(from source: String, to target: String) throws {
+        var st = stat()
+        guard Glibc.lstat(source, &st) == 0 else { throw FS.systemError("Cannot read \(source)") }
+        var times = [st.st_atim, st.st_mtim]
+        guard chmod(target, st.st_mode & 0o7777) == 0, utimensat(AT_FDCWD, target, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw FS.systemError("Cannot copy the mode and times of \(source) to \(target)")
         }
     }
 }

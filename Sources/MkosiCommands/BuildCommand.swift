@@ -42,6 +42,7 @@ enum BuildCommand {
                                         hint: "Use ToolsTree=default to let mkosi build one")
             }
         }
+        for image in loaded.images { try InputCheck.run(image, cwd: loaded.cwd) }
         if getuid() != 0, let image = loaded.images.first(where: { !$0[.repartOffline] && $0.format.isPartitionedImage }) {
             throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
                                     hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")

@@ -108,7 +108,7 @@ enum DefaultFactories {
         if bootable == .disabled { return .list([]) }
         if bootable == .auto {
             let overlay = try context.finalizeValue("overlay").bool ?? false
-            if format == .cpio || format == .directory || format.isExtensionImage || overlay {
+            if format == .cpio || format == .directory || format.isExtensionOrPortable || overlay {
                 return .list([])
             }
             let dist = Distribution(rawValue: try context.finalizeValue("distribution").string ?? "") ?? .custom

@@ -86,8 +86,10 @@ public enum OutputFormat: String, SettingEnum {
     case confext, cpio, directory, disk, esp, none, portable, sysext, tar, uki, oci, addon
     public static var enumName: String { "OutputFormat" }
 
-    /// sysext, confext, portable and addon: images that extend another one.
-    public var isExtensionImage: Bool { [.sysext, .confext, .portable, .addon].contains(self) }
+    /// Extensions of another image (upstream's `is_extension_image`): they carry only what they add.
+    public var isExtension: Bool { [.sysext, .confext, .addon].contains(self) }
+    /// Extensions and portable service images (upstream's `is_extension_or_portable_image`).
+    public var isExtensionOrPortable: Bool { isExtension || self == .portable }
     /// Formats systemd-repart writes as a partitioned image.
     public var isPartitionedImage: Bool { [.disk, .esp, .sysext, .confext, .portable].contains(self) }
     /// Formats whose output file `CompressOutput=` compresses.
@@ -98,7 +100,7 @@ public enum OutputFormat: String, SettingEnum {
     public var needsInitrd: Bool { [.cpio, .uki, .esp].contains(self) }
     /// Formats that can carry Secure Boot signatures, verity or encryption (`summary` shows their
     /// validation settings).
-    public var isSignable: Bool { isExtensionImage || [.disk, .uki, .esp].contains(self) }
+    public var isSignable: Bool { isExtensionOrPortable || [.disk, .uki, .esp].contains(self) }
     /// Formats that produce a file extension upstream's `OutputExtension=` default names.
     public var defaultExtension: String {
         switch self {

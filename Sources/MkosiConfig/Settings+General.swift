@@ -180,7 +180,7 @@ extension Settings {
                 short: "-t",
                 long: "--format",
                 choices: .orEmpty(.outputFormat),
-                support: .only(OutputFormat.self, .refuse, "this output format") { !$0.isExtensionImage && $0 != .oci },
+                support: .only(OutputFormat.self, .refuse, "this output format") { $0 != .oci && $0 != .addon },
                 help: "Output format"),
         Setting("ManifestFormat",
                 .output,
@@ -310,7 +310,9 @@ extension Settings {
                 parser: .artifactList,
                 defaultValue: .list([.string("uki"), .string("kernel"), .string("initrd")]),
                 long: "--split-artifacts",
-                support: .only(ArtifactOutput.self, .refuse, "these split artifacts") { [.uki, .kernel, .initrd, .tar, .osRelease].contains($0) },
+                support: .only(ArtifactOutput.self, .refuse, "these split artifacts") {
+                    [.uki, .kernel, .initrd, .tar, .osRelease, .partitions, .roothash].contains($0)
+                },
                 help: "Extra artifacts to copy out next to the image; bool accepted for compat (yes=uki,kernel,initrd,partitions)"),
         Setting("RepartDirectories",
                 .output,
@@ -320,7 +322,8 @@ extension Settings {
                 long: "--repart-directory",
                 compatLongs: ["--repart-dir"],
                 metavar: "PATH",
-                support: Support.honoured.formats(Support.partitionedFormats),
+                // Extension and portable images always use the built-in definitions, as upstream.
+                support: Support.honoured.formats(Support.partitionedFormats.filter { !$0.isExtensionOrPortable }),
                 help: "systemd-repart definition dirs for disk images (replaces built-in defaults)"),
         Setting("SectorSize",
                 .output,
@@ -337,7 +340,7 @@ extension Settings {
                 parser: .boolean,
                 long: "--overlay",
                 metavar: "BOOL",
-                support: .notYet(.refuse),
+                support: .honoured,
                 help: "With BaseTrees=, output only the delta (upper overlayfs layer)"),
         Setting("Seed",
                 .output,

@@ -79,7 +79,7 @@ extension Settings {
                 long: "--verity",
                 choices: .of(.verity),
                 metavar: "FEATURE",
-                support: .only(Verity.self, .refuse, "this verity mode") { $0 == .auto },
+                support: Support.honoured.formats(Support.partitionedFormats),
                 help: "Verity policy for extension/portable (and sig for disk)"),
         Setting("VerityKey",
                 .validation,

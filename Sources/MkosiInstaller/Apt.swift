@@ -127,10 +127,12 @@ public struct Apt: PackageManager {
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {
             try FS.makeDirectories(Path.join(context.packageCache, dir))
         }
-        for dir in ["var/lib/apt", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc/apt"] {
+        // Below the root only when no base tree has them (Overlay=yes), so they are not part of
+        // what the image adds.
+        for dir in ["var/lib/apt", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc/apt"] where context.imagePath(dir) == nil {
             try FS.makeDirectories(Path.join(context.root, dir))
         }
-        for file in ["var/lib/dpkg/status", "var/lib/dpkg/available"] where !FS.exists(Path.join(context.root, file)) {
+        for file in ["var/lib/dpkg/status", "var/lib/dpkg/available"] where context.imagePath(file) == nil {
             try FS.writeAtomically(Path.join(context.root, file), "")
         }
     }
@@ -309,7 +311,7 @@ public struct Apt: PackageManager {
 
     /// The packages in dpkg's database (with the time their file list changed as install time).
     public func installedPackages() throws -> [InstalledPackage]? {
-        guard FS.exists(Path.join(context.root, "var/lib/dpkg/status")) else { return nil }
+        guard context.imagePath("var/lib/dpkg/status") != nil else { return nil }
         var s = context.toolsSandbox()
         s.bind(context.workspace, "/work/ws")
         try context.run(["sh", "-c", "dpkg-query --admindir=/buildroot/var/lib/dpkg --show --showformat="
@@ -333,7 +335,7 @@ public struct Apt: PackageManager {
         if fetched, let text = try? FS.readText(context.workspace + "/changelog"), !text.trimmed().isEmpty { return text.trimmed() }
         for name in ["changelog.Debian.gz", "changelog.gz"] {
             let path = "/buildroot/usr/share/doc/\(package.name)/\(name)"
-            guard FS.exists(Path.join(context.root, String(path.dropFirst("/buildroot/".count)))) else { continue }
+            guard context.imagePath(String(path.dropFirst("/buildroot/".count))) != nil else { continue }
             try context.run(["sh", "-c", "gzip -dc \"$0\" > /work/ws/changelog", path], in: s)
             return try FS.readText(context.workspace + "/changelog").trimmed()
         }

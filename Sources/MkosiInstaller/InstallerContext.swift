@@ -9,6 +9,9 @@ public protocol InstallerContext: AnyObject {
     var config: Config { get }
     /// The image's root directory (`/buildroot` in sandboxes).
     var root: String { get }
+    /// The directories the image is made of, top first: the root, then (with `Overlay=yes`) the
+    /// base trees it is seen over in sandboxes. Changes only ever go to the root.
+    var imageLayers: [String] { get }
     /// A private directory of this image's build, removed with it.
     var workspace: String { get }
     /// What every tool sees on top of the tools (`SandboxTrees=`, installed before the package
@@ -54,6 +57,12 @@ extension InstallerContext {
 
     /// The sandbox's `/etc`.
     public var sandboxEtc: String { sandboxTree + "/etc" }
+
+    /// Where `relative` (a path below the image root) is found in the image as sandboxes see
+    /// it: in the root, else in the first base layer that has it; nil if none has it.
+    public func imagePath(_ relative: String) -> String? {
+        imageLayers.lazy.map { Path.join($0, relative) }.first { FS.lstat($0) != nil }
+    }
 }
 
 /// Whether the repository metadata is synced in this build, and for which caches and sources it

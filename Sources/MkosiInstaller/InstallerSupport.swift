@@ -54,8 +54,8 @@ extension InstallerContext {
     /// databases in place of the sandbox's.
     public func packageManagerSandbox(apiVFS: Bool) -> Sandbox {
         var s = toolsSandbox()
-        if FS.isFile(Path.join(root, "etc/machine-id")) {
-            s.bind(Path.join(root, "etc/machine-id"), "/buildroot/etc/machine-id", readOnly: true)
+        if let machineID = imagePath("etc/machine-id"), FS.isFile(machineID) {
+            s.bind(machineID, "/buildroot/etc/machine-id", readOnly: true)
         }
         s.add(.directory("/run/user/0"))
         s.bind(workspace + "/repository", "/repository", readOnly: true, optional: true)

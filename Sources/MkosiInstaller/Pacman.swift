@@ -184,9 +184,15 @@ public struct Pacman: PackageManager {
     }
 
     func invoke(_ operation: String, _ arguments: [String], apiVFS: Bool = true) throws {
-        for dir in ["var/lib/pacman/local", "etc/pacman.d/hooks"] { try FS.makeDirectories(Path.join(context.root, dir)) }
-        // pacman's local database is a bind mount, which overlayfs cannot see through: in the build
-        // overlay, the image's database is copied up first.
+        // pacman's local database is a bind mount, which overlayfs cannot see through: with
+        // Overlay=yes the base tree's database is copied up into the root first, and in the build
+        // overlay the image's database is copied up into the overlay.
+        let local = "var/lib/pacman/local"
+        if FS.lstat(Path.join(context.root, local)) == nil, let base = context.imagePath(local) {
+            try FS.makeDirectories(Path.join(context.root, "var/lib/pacman"))
+            try HostCommand.run(["cp", "-a", base, Path.join(context.root, local)])
+        }
+        for dir in [local, "etc/pacman.d/hooks"] { try FS.makeDirectories(Path.join(context.root, dir)) }
         if let upper = context.overlayUpper, !FS.isDirectory(Path.join(upper, "var/lib/pacman/local")) {
             try FS.makeDirectories(Path.join(upper, "var/lib/pacman"))
             try HostCommand.run(["cp", "-a", Path.join(context.root, "var/lib/pacman/local"), Path.join(upper, "var/lib/pacman/local")])
@@ -276,7 +282,7 @@ public struct Pacman: PackageManager {
     public func changelog(_ package: InstalledPackage) throws -> String? { nil }
 
     public func installedPackages() throws -> [InstalledPackage]? {
-        guard FS.isDirectory(Path.join(context.root, "var/lib/pacman/local")) else { return nil }
+        guard context.imagePath("var/lib/pacman/local").map(FS.isDirectory) == true else { return nil }
         return installedDescriptions()
     }
 

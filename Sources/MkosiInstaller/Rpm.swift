@@ -148,7 +148,7 @@ enum Rpm {
     /// The packages in the image's rpm database.
     static func installedPackages(_ context: any InstallerContext, sandbox: Sandbox) throws -> [InstalledPackage]? {
         let dbpath = context.distribution.rpmDatabase(context.config)
-        guard FS.isDirectory(Path.join(context.root, String(dbpath.dropFirst()))) else { return nil }
+        guard context.imagePath(String(dbpath.dropFirst())).map(FS.isDirectory) == true else { return nil }
         var s = sandbox
         s.bind(context.workspace, "/work/ws")
         try context.run(["sh", "-c", "rpm --root=/buildroot -qa --queryformat "

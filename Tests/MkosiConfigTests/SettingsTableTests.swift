@@ -68,7 +68,7 @@ import Testing
     }
 
     /// No array literal in the sources lists three or more values of one choice enum: such
-    /// lists are predicates of the enum (`OutputFormat.isExtensionImage`) or read from it.
+    /// lists are predicates of the enum (`OutputFormat.isExtensionOrPortable`) or read from it.
     @Test func noEnumValuesListedOutsideTheirEnum() throws {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
