@@ -134,11 +134,23 @@ enum Boot {
             }
         }
         try Tools.requireSystemd("bootctl", context)
+        // Signed copies beside the binaries, which bootctl installs instead; the image's own
+        // signed ones (Bootloader=systemd-boot-signed) are used as they are.
+        var signedCopies: [String] = []
+        defer { for copy in signedCopies { unlink(copy) } }
+        if SecureBoot.enabled(config) {
+            let before = Set(try FS.listDirectory(inImage))
+            try SecureBoot.signBootLoader(context, directory: inImage)
+            signedCopies = try FS.listDirectory(inImage).filter { !before.contains($0) }.map { Path.join(inImage, $0) }
+            // Borrowed binaries are removed as a whole; the image's own keep only what it had.
+            if borrowed { signedCopies = [] }
+        }
         var env = context.baseEnvironment()
         env["SYSTEMD_ESP_PATH"] = "/efi"
         env["SYSTEMD_XBOOTLDR_PATH"] = "/boot"
+        let s = SecureBoot.sandbox(context, context.toolsSandbox())
         try context.run(["bootctl", "install", "--root=/buildroot", "--install-source=image", "--all-architectures",
-                         "--no-variables"], in: context.toolsSandbox(), environment: env)
+                         "--no-variables"] + SecureBoot.bootctlArguments(context), in: s, environment: env)
         unlink(Path.join(context.root, "efi/loader/random-seed"))
         return true
     }
@@ -231,7 +243,7 @@ enum Boot {
             }
             try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
             let argv = try ukifyCommand(context, kernel: kernel, stub: stubName, initrds: initrdArguments,
-                                        output: "/buildroot/\(output)", partitions: partitions)
+                                        output: "/buildroot/\(output)", partitions: partitions, sandbox: &s)
             let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
             if try reuse?.restore(to: Path.join(context.root, output)) == true {
                 Log.info("Reusing the UKI \(output) (its inputs are unchanged)")
@@ -261,7 +273,7 @@ enum Boot {
         s.bind(efi, "/work/efi", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
         let argv = try ukifyCommand(context, kernel: kernel, stub: stub, initrds: ["/work/ws/\(Path.basename(initrd))"],
-                                    output: "/work/out/\(Path.basename(output))", partitions: [])
+                                    output: "/work/out/\(Path.basename(output))", partitions: [], sandbox: &s)
         try context.run(argv, in: s)
     }
 
@@ -273,9 +285,9 @@ enum Boot {
     /// The `ukify build` command for `kernel` with `initrds` (paths in the sandbox) writing
     /// `output`; the command line (`commandLine`) goes to a file in the workspace. The sandbox
     /// must have the image at /buildroot, the workspace at /work/ws and the EFI binaries at
-    /// /work/efi.
+    /// /work/efi; the keys signing the UKI (`SecureBoot`) are bound into `sandbox`.
     static func ukifyCommand(_ context: BuildContext, kernel: Kernel, stub: String, initrds: [String], output: String,
-                             partitions: [Partition]) throws -> [String] {
+                             partitions: [Partition], sandbox: inout Sandbox) throws -> [String] {
         var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
                     "--linux", "/buildroot/\(kernel.path)"]
         for initrd in initrds { argv += ["--initrd", initrd] }
@@ -284,7 +296,7 @@ enum Boot {
             try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")
             argv += ["--cmdline", "@/work/ws/cmdline"]
         }
-        return argv
+        return argv + (try SecureBoot.ukifyArguments(context, sandbox: &sandbox))
     }
 
     /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
@@ -313,7 +325,11 @@ enum Boot {
             }
             for target in ["EFI/systemd/systemd-boot\(arch).efi", "EFI/BOOT/BOOT\(arch.uppercased()).EFI"] {
                 try FS.makeDirectories(Path.dirname(Path.join(tree, target)))
-                try HostCommand.run(["cp", Path.join(efi, boot), Path.join(tree, target)])
+                if SecureBoot.enabled(config) && !boot.hasSuffix(".signed") {
+                    try SecureBoot.sign(context, input: Path.join(efi, boot), output: Path.join(tree, target))
+                } else {
+                    try HostCommand.run(["cp", Path.join(efi, boot), Path.join(tree, target)])
+                }
             }
             try FS.makeDirectories(tree + "/loader/entries")
             try FS.writeAtomically(tree + "/loader/loader.conf", "timeout 0\n")

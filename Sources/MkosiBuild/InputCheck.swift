@@ -33,6 +33,23 @@ public enum InputCheck {
                                         hint: genkey)
             }
         }
+        for (enabled, what, key, certificate) in [
+            (config[.secureBoot], "SecureBoot=yes\(at(.secureBoot))", config[.secureBootKey], config[.secureBootCertificate]),
+            (config[.signExpectedPCR] == .enabled, "SignExpectedPcr=yes\(at(.signExpectedPCR))", config[.signExpectedPCRKey],
+             config[.signExpectedPCRCertificate]),
+        ] where enabled {
+            guard key != nil else { throw MkosiError.config("\(what) is enabled but no private key is configured", hint: genkey) }
+            guard certificate != nil else { throw MkosiError.config("\(what) is enabled but no certificate is configured", hint: genkey) }
+        }
+        if config[.secureBoot] {
+            if let key = config[.secureBootKey] { try checkSecret(key, setting: "SecureBootKey=\(at(.secureBootKey))") }
+            if let certificate = config[.secureBootCertificate] {
+                try checkReadable(certificate, setting: "SecureBootCertificate=\(at(.secureBootCertificate))")
+            }
+        }
+        if config[.signExpectedPCR] != .disabled, let key = config[.signExpectedPCRKey], config[.signExpectedPCRCertificate] != nil {
+            try checkSecret(key, setting: "SignExpectedPcrKey=\(at(.signExpectedPCRKey))")
+        }
         let verityUsed = config.format.isPartitionedImage && [.auto, .signed].contains(config[.verity])
         if verityUsed {
             if let key = config[.verityKey], config[.verityKeySource].type == .file { try checkSecret(key, setting: "VerityKey=\(at(.verityKey))") }

@@ -32,7 +32,7 @@ enum GenkeyCommand {
         let old = umask(0o077)
         defer { umask(old) }
         try HostCommand.run(["openssl", "req", "-new", "-x509", "-newkey", "rsa:2048", "-keyout", newKey, "-out", newCertificate,
-                             "-days", String(days), "-subj", "/CN=\(args.genkeyCommonName)/", "-nodes", "-quiet"], environment: env)
+                             "-days", String(days), "-subj", "/CN=\(args.genkeyCommonName)/", "-nodes"], environment: env)
         chmod(newKey, 0o600)
         chmod(newCertificate, 0o644)
         guard rename(newKey, key) == 0, rename(newCertificate, certificate) == 0 else {

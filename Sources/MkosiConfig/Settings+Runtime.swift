@@ -294,7 +294,7 @@ extension Settings {
                 compatLongs: ["--qemu-firmware-variables"],
                 metavar: "PATH",
                 nullable: true,
-                support: Support.notYet(.warn).formats(Support.runnableFormats),
+                support: Support.honoured.formats(Support.runnableFormats),
                 help: "OVMF vars file or custom/microsoft/microsoft-mok"),
         Setting("Linux",
                 .runtime,

@@ -41,9 +41,10 @@ public struct Qemu {
     }
 
     /// Picks the first descriptor (by path) for UEFI on x86-64/aarch64 q35/virt with an
-    /// NVRAM template, with Secure Boot exactly when `secureBoot`, without enrolled keys.
+    /// NVRAM template, with Secure Boot exactly when `secureBoot`, and with Microsoft's keys
+    /// enrolled exactly when `microsoftKeys` (`FirmwareVariables=microsoft`, as upstream).
     public static func findFirmware(descriptorDirectories: [String], architecture: String, machine: String,
-                                    secureBoot: Bool) -> Firmware? {
+                                    secureBoot: Bool, microsoftKeys: Bool = false) -> Firmware? {
         var paths: [String] = []
         for dir in descriptorDirectories {
             for name in (try? FS.listDirectory(dir)) ?? [] where name.hasSuffix(".json") { paths.append(Path.join(dir, name)) }
@@ -62,7 +63,7 @@ public struct Qemu {
                 return false
             }) else { continue }
             let features = strings(json["features"])
-            guard features.contains("secure-boot") == secureBoot, !features.contains("enrolled-keys") else { continue }
+            guard features.contains("secure-boot") == secureBoot, features.contains("enrolled-keys") == microsoftKeys else { continue }
             guard let mapping = json["mapping"], let executable = mapping["executable"], let template = mapping["nvram-template"],
                   case .string(let code)? = executable["filename"], case .string(let vars)? = template["filename"] else { continue }
             func format(_ v: JSON?) -> String { if case .string(let f)? = v { return f } else { return "raw" } }
@@ -245,14 +246,16 @@ public struct Qemu {
             let tree = toolsTree ?? ""
             var dirs = [tree + "/usr/share/qemu/firmware"]
             if toolsTree == nil { dirs.insert("/etc/qemu/firmware", at: 0) }
+            let variables = config[.firmwareVariables]
+            let microsoft = variables == "microsoft" || variables == "microsoft-mok"
             guard let fw = Qemu.findFirmware(descriptorDirectories: dirs,
                                              architecture: config.architecture == .arm64 ? "aarch64" : "x86_64",
-                                             machine: config.architecture == .arm64 ? "virt" : "q35", secureBoot: secureBoot) else {
-                throw MkosiError(.failed, "No UEFI firmware (OVMF) found in \(dirs.joined(separator: " or "))",
+                                             machine: config.architecture == .arm64 ? "virt" : "q35", secureBoot: secureBoot,
+                                             microsoftKeys: microsoft) else {
+                throw MkosiError(.failed, "No UEFI firmware (OVMF) \(microsoft ? "with Microsoft's keys enrolled " : "")found in \(dirs.joined(separator: " or "))",
                                  hint: toolsTree == nil ? "Install the ovmf package or use ToolsTree=default" : "Add ovmf to ToolsTreePackages=")
             }
-            let vars = temp + "/ovmf-vars"
-            try HostCommand.run(["cp", "--reflink=auto", tree + fw.variables, vars])
+            try firmwareVariables(template: tree + fw.variables, into: temp + "/ovmf-vars", temp: temp)
             argv += ["-drive", "if=pflash,format=\(fw.codeFormat),readonly=on,file=\(fw.code)",
                      "-drive", "file=/work/vm/ovmf-vars,if=pflash,format=\(fw.variablesFormat)"]
             if secureBoot { argv += ["-global", "ICH9-LPC.disable_s3=1", "-global", "driver=cfi.pflash01,property=secure,value=on"] }
@@ -337,6 +340,33 @@ public struct Qemu {
         }
         argv += config[.qemuArgs] + extraArguments
         return try HostCommand.run(s.argv(for: argv, helper: helper), display: argv, check: false)
+    }
+
+    /// `FirmwareVariables=`: the firmware's variable store for this boot at `output`. `custom`
+    /// enrols `SecureBootCertificate=` (PK, KEK and db; Secure Boot on, no Microsoft keys);
+    /// `microsoft-mok` adds it to shim's MOK list; a path is copied; otherwise the template.
+    func firmwareVariables(template: String, into output: String, temp: String) throws {
+        let variables = config[.firmwareVariables]
+        guard variables == "custom" || variables == "microsoft-mok" else {
+            let source = variables.flatMap { $0 == "microsoft" ? nil : $0 } ?? template
+            guard FS.exists(source) else { throw MkosiError.config("Firmware variables file \(source) does not exist") }
+            try HostCommand.run(["cp", "--reflink=auto", source, output])
+            return
+        }
+        guard let certificate = config[.secureBootCertificate] else {
+            throw MkosiError.config("FirmwareVariables=\(variables!) needs a certificate to enrol (SecureBootCertificate=)",
+                                    hint: "Run mkosi genkey to generate a key/certificate pair")
+        }
+        var s = sandbox(temp: temp)
+        s.bind(template, "/work/vars.template", readOnly: true)
+        s.bind(certificate, "/work/secure-boot.crt", readOnly: true)
+        let enrol = variables == "custom"
+            ? ["--enroll-cert", "/work/secure-boot.crt", "--add-db", "OvmfEnrollDefaultKeys", "/work/secure-boot.crt",
+               "--no-microsoft", "--secure-boot"]
+            : ["--add-mok", "605dab50-e046-4300-abb6-3dd810dd8b23", "/work/secure-boot.crt"]
+        let argv = ["virt-fw-vars", "--input", "/work/vars.template", "--output", "/work/vm/\(Path.basename(output))"]
+            + enrol + ["--loglevel", "WARNING"]
+        try HostCommand.run(s.argv(for: argv, helper: helper), display: argv)
     }
 
     /// The sandbox qemu and its helpers run in, with `temp` at `/work/vm`.

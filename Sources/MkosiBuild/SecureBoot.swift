@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+import MkosiSandbox
+
+/// `SecureBoot=`: EFI binaries (systemd-boot, UKIs, kernels, grub) signed with `SecureBootKey=`
+/// and `SecureBootCertificate=` by `SecureBootSignTool=` (systemd-sbsign, or sbsign; `auto`
+/// prefers systemd-sbsign, as upstream); `SecureBootAutoEnroll=` puts the signed key databases
+/// (`PK`, `KEK`, `db`) on the ESP for systemd-boot to enrol; `SignExpectedPcr=` adds signed PCR 11
+/// predictions to UKIs.
+///
+/// Keys are files (key sources from an OpenSSL engine or provider are refused when the
+/// configuration is checked); they are bound read-only into the tools' sandbox.
+enum SecureBoot {
+    static let keyInSandbox = "/work/secure-boot.key", certificateInSandbox = "/work/secure-boot.crt"
+
+    /// Whether EFI binaries are signed.
+    static func enabled(_ config: Config) -> Bool {
+        config[.secureBoot] && config[.secureBootKey] != nil && config[.secureBootCertificate] != nil
+    }
+
+    /// The signing program: `systemd-sbsign` or `sbsign`.
+    static func tool(_ context: BuildContext) throws -> String {
+        let choice = context.config[.secureBootSignTool]
+        let systemd = systemdSbsign(context) != nil
+        switch choice {
+        case .systemdSbsign where !systemd:
+            throw MkosiError.config("SecureBootSignTool=systemd-sbsign, but the tools have no systemd-sbsign",
+                                    hint: "systemd-sbsign comes with systemd 257 (the default tools tree has it); or use SecureBootSignTool=sbsign")
+        case .systemdSbsign: return "systemd-sbsign"
+        case .auto where systemd: return "systemd-sbsign"
+        default:
+            guard context.findTool("sbsign") != nil else {
+                throw MkosiError.config("SecureBoot= needs systemd-sbsign or sbsign, and the tools have neither",
+                                        hint: "Install systemd (257 or newer) or sbsigntool in the tools tree, or use ToolsTree=default")
+            }
+            return "sbsign"
+        }
+    }
+
+    /// Where the tools have systemd-sbsign (on the search path or in /usr/lib/systemd).
+    static func systemdSbsign(_ context: BuildContext) -> String? {
+        context.findTool("systemd-sbsign")
+            ?? (FS.isExecutable(context.toolsRoot + "/usr/lib/systemd/systemd-sbsign") ? "/usr/lib/systemd/systemd-sbsign" : nil)
+    }
+
+    /// The sandbox with the key and certificate bound in.
+    static func sandbox(_ context: BuildContext, _ base: Sandbox) -> Sandbox {
+        var s = base
+        if let key = context.config[.secureBootKey] { s.bind(key, keyInSandbox, readOnly: true) }
+        if let certificate = context.config[.secureBootCertificate] { s.bind(certificate, certificateInSandbox, readOnly: true) }
+        return s
+    }
+
+    /// Signs the PE file `input` into `output` (host paths; they may be the same).
+    static func sign(_ context: BuildContext, input: String, output: String) throws {
+        let tool = try tool(context)
+        var s = sandbox(context, context.bareToolsSandbox())
+        s.bind(input, "/work/unsigned.efi", readOnly: true)
+        s.bind(Path.dirname(output), "/work/signed")
+        let target = "/work/signed/\(Path.basename(output)).mkosi-signing"
+        let argv = tool == "systemd-sbsign"
+            ? [systemdSbsign(context) ?? "systemd-sbsign", "sign", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)",
+               "--output=\(target)", "/work/unsigned.efi"]
+            : ["sbsign", "--key", keyInSandbox, "--cert", certificateInSandbox, "--output", target, "/work/unsigned.efi"]
+        let staged = output + ".mkosi-signing"
+        defer { unlink(staged) }
+        try context.run(argv, in: s)
+        guard rename(staged, output) == 0 else { throw FS.systemError("Cannot move the signed \(output) into place") }
+    }
+
+    /// systemd-boot's binaries in `directory` (the image's `usr/lib/systemd/boot/efi`) signed as
+    /// `<name>.efi.signed`, which `bootctl install` prefers.
+    static func signBootLoader(_ context: BuildContext, directory: String) throws {
+        for name in try FS.listDirectory(directory).sorted() where name.hasSuffix(".efi") || name.hasSuffix(".EFI") {
+            Log.info("Signing \(name)")
+            try sign(context, input: Path.join(directory, name), output: Path.join(directory, name + ".signed"))
+        }
+    }
+
+    /// The arguments of `bootctl install` (257 or newer) that write the auto-enrolment keys.
+    static func bootctlArguments(_ context: BuildContext) -> [String] {
+        guard enabled(context.config), context.config[.secureBootAutoEnroll] else { return [] }
+        return ["--secure-boot-auto-enroll=yes", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)"]
+    }
+
+    /// The arguments that make ukify sign the UKI and the kernel in it, and with
+    /// `SignExpectedPcr=` the PCR 11 predictions (SHA-256 bank only, as upstream).
+    static func ukifyArguments(_ context: BuildContext, sandbox s: inout Sandbox) throws -> [String] {
+        let config = context.config
+        var argv: [String] = []
+        if enabled(config) {
+            s = sandbox(context, s)
+            argv += ["--signtool", try tool(context), "--secureboot-private-key", keyInSandbox,
+                     "--secureboot-certificate", certificateInSandbox, "--sign-kernel"]
+        }
+        if wantSignedPCRs(context), let key = config[.signExpectedPCRKey] {
+            s.bind(key, "/work/pcr.key", readOnly: true)
+            argv += ["--pcr-banks", "sha256", "--pcr-private-key", "/work/pcr.key"]
+        }
+        return argv
+    }
+
+    /// `SignExpectedPcr=`: `yes`, or `auto` when the tools have systemd-measure and a key and
+    /// certificate are configured.
+    static func wantSignedPCRs(_ context: BuildContext) -> Bool {
+        let config = context.config
+        switch config[.signExpectedPCR] {
+        case .enabled: return true
+        case .disabled: return false
+        case .auto:
+            return config[.signExpectedPCRKey] != nil && config[.signExpectedPCRCertificate] != nil
+                && (context.findTool("systemd-measure") != nil || FS.isExecutable(context.toolsRoot + "/usr/lib/systemd/systemd-measure"))
+        }
+    }
+}
