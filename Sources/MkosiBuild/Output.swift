@@ -46,11 +46,13 @@ public enum Output {
             } else {
                 try Boot.buildESPImage(context, initrd: initrd, output: output)
             }
+        case .oci:
+            try OCIImage.make(context)
+        case .addon:
+            try UKIAddon.make(context)
         case .sysext, .confext, .portable:
             try ExtensionImage.make(context)
             try compress(Path.join(context.staging, config.outputWithFormat), config: config, context: context)
-        default:
-            throw MkosiError(.unsupported, "Format=\(config.format) is not implemented yet")
         }
         if config[.checksum] || config[.sign] { try checksum(context) }
         if config[.sign] { try sign(context) }

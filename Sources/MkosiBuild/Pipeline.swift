@@ -116,6 +116,8 @@ public enum Pipeline {
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
         try step("depmod") { try KernelModules.depmod(context) }
         try step("firstboot settings") { try Firstboot.configure(context) }
+        // Removals below may take the addon stub with them.
+        try UKIAddon.saveStub(context)
         if let installer { try step("remove packages") { try installer.remove(config[.removePackages]) } }
         try step("manifest") { try Configure.manifest(context) }
         // Overlay=yes ends here, as upstream: what follows sees only what this image added.

@@ -86,17 +86,17 @@ enum SecureBoot {
         return ["--secure-boot-auto-enroll=yes", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)"]
     }
 
-    /// The arguments that make ukify sign the UKI and the kernel in it, and with
-    /// `SignExpectedPcr=` the PCR 11 predictions (SHA-256 bank only, as upstream).
-    static func ukifyArguments(_ context: BuildContext, sandbox s: inout Sandbox) throws -> [String] {
+    /// The arguments that make ukify sign what it builds, and for a UKI (`kernel`) the kernel in
+    /// it and with `SignExpectedPcr=` the PCR 11 predictions (SHA-256 bank only, as upstream).
+    static func ukifyArguments(_ context: BuildContext, sandbox s: inout Sandbox, kernel: Bool = true) throws -> [String] {
         let config = context.config
         var argv: [String] = []
         if enabled(config) {
             s = sandbox(context, s)
             argv += ["--signtool", try tool(context), "--secureboot-private-key", keyInSandbox,
-                     "--secureboot-certificate", certificateInSandbox, "--sign-kernel"]
+                     "--secureboot-certificate", certificateInSandbox] + (kernel ? ["--sign-kernel"] : [])
         }
-        if wantSignedPCRs(context), let key = config[.signExpectedPCRKey] {
+        if kernel, wantSignedPCRs(context), let key = config[.signExpectedPCRKey] {
             s.bind(key, "/work/pcr.key", readOnly: true)
             argv += ["--pcr-banks", "sha256", "--pcr-private-key", "/work/pcr.key"]
         }
