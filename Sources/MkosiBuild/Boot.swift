@@ -202,7 +202,10 @@ enum Boot {
     /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths.
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
-        guard config[.unifiedKernelImages] != .none else { return [] }
+        guard config[.unifiedKernelImages] != .none else {
+            try installType1(context, partitions: partitions)
+            return []
+        }
         guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
             if config[.bootable] == .enabled {
                 throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
@@ -255,6 +258,48 @@ enum Boot {
             ukis.append(Path.join(context.root, output))
         }
         return ukis
+    }
+
+    /// `UnifiedKernelImages=no`: a boot loader specification Type #1 entry per kernel, as
+    /// upstream writes it: `/boot/<token>/<version>/vmlinuz` (signed with `SecureBoot=`), the
+    /// initrds beside (`Initrds=` in `/boot/<token>/`, the kernel modules initrd in the
+    /// version's directory) and `/boot/loader/entries/<token>-<version>.conf`.
+    static func installType1(_ context: BuildContext, partitions: [Partition]) throws {
+        let config = context.config
+        let token = entryToken(context)
+        let boot = Path.join(context.root, "boot")
+        let options = (commandLine(context, partitions: partitions) ?? []).joined(separator: " ")
+        for initrd in config.initrds where !FS.exists(initrd) {
+            throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
+        }
+        for kernel in kernels(context) {
+            let dir = Path.join(boot, "\(token)/\(kernel.version)")
+            try FS.makeDirectories(dir, mode: 0o700)
+            try FS.makeDirectories(Path.join(boot, "loader/entries"), mode: 0o700)
+            let vmlinuz = Path.join(dir, "vmlinuz")
+            if SecureBoot.enabled(config) && !config[.bootloader].rawValue.hasSuffix("-signed") {
+                try SecureBoot.sign(context, input: Path.join(context.root, kernel.path), output: vmlinuz)
+            } else {
+                try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, kernel.path), vmlinuz])
+            }
+            var initrds: [String] = []
+            for initrd in config.initrds {
+                let target = Path.join(boot, "\(token)/\(Path.basename(initrd))")
+                try HostCommand.run(["cp", "--reflink=auto", initrd, target])
+                initrds.append(target)
+            }
+            if config[.kernelModulesInitrd] {
+                let target = Path.join(dir, "kernel-modules.initrd")
+                try HostCommand.run(["cp", "--reflink=auto", try KernelModules.initrd(context, version: kernel.version), target])
+                initrds.append(target)
+            }
+            for file in [vmlinuz] + initrds { chmod(file, 0o600) }
+            func relative(_ path: String) -> String { String(path.dropFirst(boot.count)) }
+            var entry = "title \(token) \(kernel.version)\nversion \(kernel.version)\nlinux \(relative(vmlinuz))\noptions \(options)\n"
+            for initrd in initrds { entry += "initrd \(relative(initrd))\n" }
+            Log.info("Writing the boot loader entry \(token)-\(kernel.version).conf")
+            try FS.writeAtomically(Path.join(boot, "loader/entries/\(token)-\(kernel.version).conf"), entry, mode: 0o600)
+        }
     }
 
     /// `Format=uki`: one UKI whose initrd is the whole image (`initrd`), from the image's newest

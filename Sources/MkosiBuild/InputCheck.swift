@@ -7,7 +7,8 @@ import MkosiCore
 /// What upstream checks right before an image is built (`check_inputs`) about combinations of
 /// settings and the keys they name, done for every image before the first one is built, so a
 /// mistake in the last image stops the build before any work. Each message names the settings
-/// and where they were set.
+/// and where they were set. (Key files readable by others are refused when the configuration
+/// is read, as upstream does.)
 public enum InputCheck {
     public static func run(_ config: Config, cwd: String) throws {
         func at<T>(_ key: SettingKey<T>) -> String {
@@ -42,30 +43,20 @@ public enum InputCheck {
             guard certificate != nil else { throw MkosiError.config("\(what) is enabled but no certificate is configured", hint: genkey) }
         }
         if config[.secureBoot] {
-            if let key = config[.secureBootKey] { try checkSecret(key, setting: "SecureBootKey=\(at(.secureBootKey))") }
+            if let key = config[.secureBootKey] { try checkReadable(key, setting: "SecureBootKey=\(at(.secureBootKey))") }
             if let certificate = config[.secureBootCertificate] {
                 try checkReadable(certificate, setting: "SecureBootCertificate=\(at(.secureBootCertificate))")
             }
         }
         if config[.signExpectedPCR] != .disabled, let key = config[.signExpectedPCRKey], config[.signExpectedPCRCertificate] != nil {
-            try checkSecret(key, setting: "SignExpectedPcrKey=\(at(.signExpectedPCRKey))")
+            try checkReadable(key, setting: "SignExpectedPcrKey=\(at(.signExpectedPCRKey))")
         }
         let verityUsed = config.format.isPartitionedImage && [.auto, .signed].contains(config[.verity])
         if verityUsed {
-            if let key = config[.verityKey], config[.verityKeySource].type == .file { try checkSecret(key, setting: "VerityKey=\(at(.verityKey))") }
+            if let key = config[.verityKey], config[.verityKeySource].type == .file { try checkReadable(key, setting: "VerityKey=\(at(.verityKey))") }
             if let certificate = config[.verityCertificate], config[.verityCertificateSource].type == .file {
                 try checkReadable(certificate, setting: "VerityCertificate=\(at(.verityCertificate))")
             }
-        }
-    }
-
-    /// A private key file: it must exist, be readable, and not be readable by other users
-    /// (upstream leaves that to the user; a key others can read is no secret).
-    static func checkSecret(_ path: String, setting: String) throws {
-        try checkReadable(path, setting: setting)
-        if let st = FS.stat(path), st.permissions & 0o004 != 0 {
-            throw MkosiError.config("The private key \(path) of \(setting) is readable by every user",
-                                    hint: "Restrict it with 'chmod o-rwx \(path)' (mkosi genkey creates keys with mode 0600)")
         }
     }
 
