@@ -336,6 +336,12 @@ enum Boot {
         var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
                     "--linux", "/buildroot/\(kernel.path)"]
         for initrd in initrds { argv += ["--initrd", initrd] }
+        if let splash = context.config[.splash] {
+            guard context.imagePath(String(splash.drop { $0 == "/" })) != nil else {
+                throw MkosiError.config("Splash=\(splash) does not exist in the image", hint: "Splash= is a path inside the image")
+            }
+            argv += ["--splash", "/buildroot" + splash]
+        }
         argv += ["--efi-arch", context.config.architecture.efiName ?? "x64", "--stub", "/work/efi/\(stub)", "--output", output]
         if let cmdline = commandLine(context, partitions: partitions) {
             try FS.writeAtomically(context.workspace + "/cmdline", cmdline.joined(separator: " ") + "\0")

@@ -107,7 +107,7 @@ public struct HostDistribution: Sendable {
         let base = root == "/" ? "" : root
         guard let text = (try? FS.readText(base + "/etc/os-release")) ?? (try? FS.readText(base + "/usr/lib/os-release"))
         else { return HostDistribution(distribution: nil, id: nil, release: nil) }
-        let fields = EnvFile.parse(text)
+        let fields = EnvFile.dictionary(text)
         let id = fields["ID"]
         let like = (fields["ID_LIKE"] ?? "").split(separator: " ").map(String.init)
         var release = id == "opensuse-tumbleweed" ? "tumbleweed" : fields["VERSION_ID"]
@@ -131,25 +131,6 @@ public struct HostDistribution: Sendable {
     /// The host, honouring `$MKOSI_HOST_DISTRIBUTION` and `$MKOSI_HOST_RELEASE` (both must be set
     /// for the release to be taken from the environment).
     public static let current: HostDistribution = detect()
-}
-
-/// Parser for `KEY=VALUE` environment files such as os-release.
-public enum EnvFile {
-    public static func parse(_ text: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = String(raw).trimmed()
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]).trimmed()
-            var value = String(line[line.index(after: eq)...]).trimmed()
-            if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
-                value = String(value.dropFirst().dropLast())
-            }
-            result[key] = value
-        }
-        return result
-    }
 }
 
 /// CPU architectures, named as upstream names them.

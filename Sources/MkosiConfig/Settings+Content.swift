@@ -315,7 +315,7 @@ extension Settings {
                 parser: .path(PathOptions(required: false, absolute: true)),
                 long: "--splash",
                 nullable: true,
-                support: .notYet(.refuse),
+                support: Support.honoured.whenBootable,
                 help: "Absolute in-image path of UKI splash bitmap"),
         Setting("KernelCommandLine",
                 .content,

@@ -18,6 +18,11 @@ public enum EnvFile {
         return order.map { ($0, values[$0]!) }
     }
 
+    /// The assignments of `text` by key.
+    public static func dictionary(_ text: String) -> [String: String] {
+        Dictionary(parse(text).map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+
     static func unquote(_ value: String) -> String {
         guard let q = value.first, q == "\"" || q == "'", value.count >= 2, value.last == q else { return value }
         let inner = value.dropFirst().dropLast()
