@@ -101,9 +101,9 @@ enum Boot {
         let config = context.config
         let required = config[.bootable] == .enabled
         let bootloader = config[.bootloader]
-        guard bootloader == .systemdBoot || bootloader == .uki else {
+        guard [.systemdBoot, .systemdBootSigned, .uki, .grub, .grubSigned].contains(bootloader) else {
             throw MkosiError(.unsupported, "Bootloader=\(bootloader) is not implemented yet in this mkosi",
-                             hint: "Use Bootloader=systemd-boot (the default) or uki")
+                             hint: "Use Bootloader=systemd-boot (the default), uki or grub")
         }
         guard !kernels(context).isEmpty else {
             if required {
@@ -119,7 +119,7 @@ enum Boot {
         for dir in ["efi", "boot"] {
             try FS.makeDirectories(Path.join(context.root, dir))
         }
-        guard bootloader == .systemdBoot else { return true }
+        guard bootloader == .systemdBoot || bootloader == .systemdBootSigned else { return true }
         // bootctl reads the binaries from the image; borrowed ones are put there for it only.
         let inImage = Path.join(context.root, "usr/lib/systemd/boot/efi")
         let borrowed = efi != inImage
@@ -138,7 +138,7 @@ enum Boot {
         // signed ones (Bootloader=systemd-boot-signed) are used as they are.
         var signedCopies: [String] = []
         defer { for copy in signedCopies { unlink(copy) } }
-        if SecureBoot.enabled(config) {
+        if SecureBoot.enabled(config) && bootloader != .systemdBootSigned {
             let before = Set(try FS.listDirectory(inImage))
             try SecureBoot.signBootLoader(context, directory: inImage)
             signedCopies = try FS.listDirectory(inImage).filter { !before.contains($0) }.map { Path.join(inImage, $0) }
@@ -152,6 +152,11 @@ enum Boot {
         try context.run(["bootctl", "install", "--root=/buildroot", "--install-source=image", "--all-architectures",
                          "--no-variables"] + SecureBoot.bootctlArguments(context), in: s, environment: env)
         unlink(Path.join(context.root, "efi/loader/random-seed"))
+        if config[.shimBootloader] != .none, let arch = config.architecture.efiName {
+            // shim starts systemd-boot as its second stage.
+            try HostCommand.run(["cp", Path.join(context.root, "efi/EFI/systemd/systemd-boot\(arch).efi"),
+                                 Path.join(context.root, Shim.secondStage(config))])
+        }
         return true
     }
 
@@ -240,7 +245,8 @@ enum Boot {
             let output: String
             if config[.bootloader] == .uki {
                 guard n == 0 else { break }
-                output = "efi/EFI/BOOT/BOOT\((config.architecture.efiName ?? "x64").uppercased()).EFI"
+                output = config[.shimBootloader] != .none ? Shim.secondStage(config)
+                    : "efi/EFI/BOOT/BOOT\((config.architecture.efiName ?? "x64").uppercased()).EFI"
             } else {
                 output = "boot/EFI/Linux/\(ukiName(context, kernel: kernel, roothash: roothash)).efi"
             }
@@ -256,6 +262,14 @@ enum Boot {
                 reuse?.save(from: Path.join(context.root, output))
             }
             ukis.append(Path.join(context.root, output))
+            if try Grub.wantEFI(context), output.hasPrefix("boot/") {
+                try Grub.addUKIEntry(context, name: Path.basename(output).replacingOccurrences(of: ".efi", with: ""),
+                                     uki: String(output.dropFirst("boot".count)))
+            }
+        }
+        // grub on BIOS cannot start UKIs: it gets Type #1 entries beside them.
+        if try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions) {
+            try installType1(context, partitions: partitions)
         }
         return ukis
     }
@@ -299,6 +313,17 @@ enum Boot {
             for initrd in initrds { entry += "initrd \(relative(initrd))\n" }
             Log.info("Writing the boot loader entry \(token)-\(kernel.version).conf")
             try FS.writeAtomically(Path.join(boot, "loader/entries/\(token)-\(kernel.version).conf"), entry, mode: 0o600)
+            if try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions) {
+                // grub needs the root partition on the command line unless it is given already.
+                var grubOptions = options
+                if !config[.kernelCommandLine].contains(where: { $0.hasPrefix("root=PARTUUID") || $0.hasPrefix("mount.usr=PARTUUID") }),
+                   Disk.verityArgument(partitions) == nil,
+                   let root = partitions.first(where: { $0.type.hasPrefix("root") || $0.type.hasPrefix("usr") }), !root.uuid.isEmpty {
+                    grubOptions = "\(root.type.hasPrefix("usr") ? "mount.usr" : "root")=PARTUUID=\(root.uuid) " + grubOptions
+                }
+                try Grub.addBIOSEntry(context, name: "\(token)-\(kernel.version)", kernel: relative(vmlinuz),
+                                      initrds: initrds.map(relative), options: grubOptions)
+            }
         }
     }
 

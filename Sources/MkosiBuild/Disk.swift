@@ -28,7 +28,10 @@ public enum Disk {
     }
 
     /// The definition directories: the configured ones, or defaults written to the workspace.
-    static func definitions(_ context: BuildContext, esp: Bool) throws -> [String] {
+    ///
+    /// With grub for BIOS (`bios`), the ESP is 1G (it holds each kernel and initrd twice, for
+    /// the UKIs and for grub's entries) and a 1M BIOS boot partition is added, as upstream.
+    static func definitions(_ context: BuildContext, esp: Bool, bios: Bool = false) throws -> [String] {
         let configured = context.config[.repartDirectories]
         if !configured.isEmpty { return configured }
         let dir = context.workspace + "/repart-definitions"
@@ -41,10 +44,13 @@ public enum Disk {
                 Format=vfat
                 CopyFiles=/boot:/
                 CopyFiles=/efi:/
-                SizeMinBytes=512M
-                SizeMaxBytes=512M
+                SizeMinBytes=\(bios ? "1G" : "512M")
+                SizeMaxBytes=\(bios ? "1G" : "512M")
 
                 """)
+        }
+        if bios {
+            try FS.writeAtomically(dir + "/05-bios.conf", "[Partition]\nType=\(Grub.biosBootPartitionType)\nSizeMinBytes=1M\nSizeMaxBytes=1M\n")
         }
         try FS.writeAtomically(dir + "/10-root.conf", """
             [Partition]

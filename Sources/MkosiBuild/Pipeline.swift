@@ -111,6 +111,10 @@ public enum Pipeline {
         // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
         if Boot.wantEFI(config) && config.format != .esp {
             try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
+            if bootable {
+                try step("grub") { try Grub.install(context) }
+                try step("shim") { try Shim.install(context) }
+            }
         }
         try step("locale-gen") { try Configure.localeGen(context) }
         try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
@@ -131,16 +135,19 @@ public enum Pipeline {
         var ukis: [String] = []
         if config.format == .disk {
             let esp = bootable || config[.bootable] == .enabled
-            let definitions = try Disk.definitions(context, esp: esp)
-            if bootable && !Disk.uki(dependsOn: definitions, config) {
+            let bios = try bootable && Grub.wantBIOS(context)
+            let definitions = try Disk.definitions(context, esp: esp || bios, bios: bios)
+            var partitions: [Partition] = []
+            // grub for BIOS needs the root partition's UUID for its entries.
+            if bootable && !bios && !Disk.uki(dependsOn: definitions, config) {
                 try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
-                try step("systemd-repart") { try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
+                try step("systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
             } else {
-                var partitions: [Partition] = []
                 try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
                 if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
-                try step("systemd-repart (ESP)") { try Disk.make(context, definitions: definitions, first: false) }
+                try step("systemd-repart (ESP)") { partitions = try Disk.make(context, definitions: definitions, first: false) }
             }
+            if bios { try step("grub for BIOS") { try Grub.biosSetup(context, partitions: partitions) } }
             if config[.splitArtifacts].contains(.partitions) {
                 try step("split partitions") { try Disk.make(context, definitions: definitions, first: false, split: true) }
             }

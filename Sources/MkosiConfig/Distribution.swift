@@ -157,6 +157,19 @@ public enum Architecture: String, CaseIterable, Sendable {
         }
     }
 
+    /// The architecture name grub's module directories use (`x86_64-efi`, `i386-pc`), if any.
+    public var grubName: String? {
+        switch self {
+        case .x86_64: return "x86_64"
+        case .x86: return "i386"
+        case .arm64: return "arm64"
+        case .arm: return "arm"
+        default: return nil
+        }
+    }
+
+    public var isX86: Bool { self == .x86 || self == .x86_64 }
+
     /// Maps `uname -m` to an architecture.
     public static func fromUname(_ machine: String) -> Architecture? {
         if machine.hasPrefix("armv") || machine == "armv8l" || machine == "armv8b" { return .arm }

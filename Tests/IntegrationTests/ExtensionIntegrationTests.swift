@@ -240,3 +240,38 @@ extension BuildIntegrationTests {
         #expect(booted, "no login prompt through the Type #1 entry: \(text.suffix(3000))")
     }
 }
+
+extension BuildIntegrationTests {
+    /// `BiosBootloader=grub` with `ShimBootloader=signed`: the example's disk gets a BIOS boot
+    /// partition with grub embedded, grub's configuration with a Type #1 entry on the ESP, and
+    /// Debian's signed shim and MokManager as the ESP's boot loader with systemd-boot as shim's
+    /// second stage; qemu's default firmware (SeaBIOS) boots it through grub to the login prompt.
+    @Test func biosGrubAndShim() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let p = try Project(["mkosi.conf.d/90-grub.conf": "[Content]\nBiosBootloader=grub\nShimBootloader=signed\n"
+                             + "Packages=grub-pc-bin\n  shim-signed\nKernelCommandLine=console=ttyS0\n"])
+        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let tools = "--tools-tree=\(Self.toolsTree)"
+        let r = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let disk = p.dir + "/hello.raw"
+        let parts = try Self.partitionExtents(disk)
+        #expect(parts.map(\.type) == [Self.espType, "21686148-6449-6e6f-744e-656564454649", Self.rootType], "\(parts.map(\.type))")
+        #expect(parts.first.map { $0.size == 1 << 30 } == true, "the ESP is not 1G")
+        guard let esp = parts.first else { return }
+        let list = "mdir -/ -b -i \"$0@@$1\" ::; mtype -i \"$0@@$1\" ::/grub/grub.cfg"
+        let l = try Shell.run([mkosi, tools, "box", "--", "sh", "-c", list, disk, String(esp.offset)], cwd: p.dir)
+        for file in ["::/EFI/BOOT/BOOTX64.EFI", "::/EFI/BOOT/mmx64.efi", "::/EFI/BOOT/grubx64.EFI", "::/grub/grub.cfg",
+                     "menuentry \"hello-", "root=PARTUUID="] {
+            #expect(l.stdout.contains(file), "\(file) missing: \(l.stdout) \(l.stderr.suffix(500))")
+        }
+        #expect(r.stderr.contains("Installing the signed shim EFI binary /usr/lib/shim/shimx64.efi.signed"), "\(r.stderr.suffix(1500))")
+
+        let qemu = ["timeout", "300", "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m", "1536",
+                    "-nographic", "-drive", "file=\(disk),format=raw,if=virtio"]
+        let (booted, text) = try runUntil([mkosi, tools, "box", "--"] + qemu, cwd: p.dir, marker: "hello login:", timeout: 320)
+        #expect(booted && text.contains("SeaBIOS") && text.contains("GRUB"), "no login prompt through grub on BIOS: \(text.suffix(3000))")
+        _ = try? Shell.run(["pkill", "-f", "file=\(disk)"])
+    }
+}
