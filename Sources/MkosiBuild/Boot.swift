@@ -458,7 +458,8 @@ enum Boot {
     }
 
     /// `SplitArtifacts=uki,kernel,initrd`: the first UKI, the newest kernel and the joined
-    /// initrds next to the output, for direct kernel boot and other tools.
+    /// initrds next to the output, for direct kernel boot and other tools; with
+    /// `kernel-modules-initrd` also the newest kernel's modules initrd.
     static func copyArtifacts(_ context: BuildContext, ukis: [String]) throws {
         let config = context.config
         let split = config[.splitArtifacts]
@@ -470,6 +471,10 @@ enum Boot {
         }
         if split.contains(.kernel) {
             try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, kernel.path), base + ".vmlinuz"])
+        }
+        if split.contains(.kernelModulesInitrd) && config[.kernelModulesInitrd] {
+            try HostCommand.run(["cp", "--reflink=auto", try KernelModules.initrd(context, version: kernel.version),
+                                 base + ".kernel-modules-initrd"])
         }
         if split.contains(.initrd) {
             var parts = config.initrds.filter { FS.exists($0) }

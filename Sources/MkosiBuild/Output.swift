@@ -54,6 +54,7 @@ public enum Output {
             try ExtensionImage.make(context)
             try compress(Path.join(context.staging, config.outputWithFormat), config: config, context: context)
         }
+        try copyRepartDefinitions(context)
         if config[.checksum] || config[.sign] { try checksum(context) }
         if config[.sign] { try sign(context) }
         if name != config.output {
@@ -61,6 +62,28 @@ public enum Output {
         }
         try context.step("post-output scripts") { try Scripts.runPostOutput(context) }
         try place(context)
+    }
+
+    /// `SplitArtifacts=repart-definitions`: the partition definitions the image was made with,
+    /// as `<Output>.repart.d/` (the ESP's for `Format=esp`, the built-in ones for extension
+    /// images, the defaults or `RepartDirectories=` for disks).
+    static func copyRepartDefinitions(_ context: BuildContext) throws {
+        let config = context.config
+        guard config[.splitArtifacts].contains(.repartDefinitions) else { return }
+        let definitions: [String]
+        switch config.format {
+        case .esp: definitions = [context.workspace + "/esp-definitions"]
+        case .sysext, .confext, .portable: definitions = [context.workspace + "/extension-definitions"]
+        case .disk:
+            let defaults = context.workspace + "/repart-definitions"
+            definitions = FS.isDirectory(defaults) ? [defaults] : config[.repartDirectories]
+        default: definitions = []
+        }
+        let target = Path.join(context.staging, "\(config.output).repart.d")
+        for dir in definitions where FS.isDirectory(dir) {
+            try FS.makeDirectories(target)
+            try HostCommand.run(["cp", "-r", "--no-target-directory", dir, target])
+        }
     }
 
     /// The image as a newc cpio archive at `path` (an initramfs: owned by root, sorted).
@@ -191,7 +214,7 @@ public enum Output {
     public static func remove(_ config: Config, cwd: String) {
         let out = config.outputDirectoryOrDefault(cwd: cwd)
         let sideArtifacts = [".SHA256SUMS", ".SHA256SUMS.gpg", ".manifest", ".changelog", ".osrelease", ".nspawn", ".tar",
-                             ".tar.\(config.compression.fileExtension)", ".efi", ".vmlinuz", ".initrd", ".roothash"].map { config.output + $0 }
+                             ".tar.\(config.compression.fileExtension)", ".efi", ".vmlinuz", ".initrd", ".roothash", ".repart.d", ".kernel-modules-initrd"].map { config.output + $0 }
         for name in Set([config.output, config.outputWithFormat, config.outputWithCompression] + sideArtifacts) {
             FS.removeTree(Path.join(out, name))
         }

@@ -310,8 +310,8 @@ extension Settings {
                 parser: .artifactList,
                 defaultValue: .list([.string("uki"), .string("kernel"), .string("initrd")]),
                 long: "--split-artifacts",
-                support: .only(ArtifactOutput.self, .refuse, "these split artifacts") {
-                    [.uki, .kernel, .initrd, .tar, .osRelease, .partitions, .roothash].contains($0)
+                support: .only(ArtifactOutput.self, .refuse, "pre-computed PCR signatures (pcrs)") {
+                    $0 != .pcrs
                 },
                 help: "Extra artifacts to copy out next to the image; bool accepted for compat (yes=uki,kernel,initrd,partitions)"),
         Setting("RepartDirectories",
