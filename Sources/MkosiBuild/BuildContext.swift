@@ -142,7 +142,7 @@ public final class BuildContext: InstallerContext {
     public var overlayUpper: String? { overlay?.upper }
 
     /// With `Overlay=yes`, while the image is being made: the base trees (directories, top first),
-    /// seen below the root, which receives only what this image changes (`OverlayBase`).
+    /// seen below the root, which receives only what this image changes (`BaseTrees`).
     public var baseLayers: [String] = []
 
     public var imageLayers: [String] { [root] + baseLayers }
