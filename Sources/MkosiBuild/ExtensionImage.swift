@@ -112,7 +112,9 @@ public enum ExtensionImage {
         if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
         let dir = Path.join(context.root, "usr/lib/verity.d")
         try FS.makeDirectories(dir)
-        try FS.writeAtomically(Path.join(dir, name + ".crt"), try FS.readText(certificate), mode: 0o644)
+        let target = Path.join(dir, name + ".crt")
+        try HostCommand.run(["cp", certificate, target])
+        chmod(target, 0o644)
     }
 
     /// Portable service images: the files portabled mounts over (`/etc/passwd`, `group`, `shadow`,
