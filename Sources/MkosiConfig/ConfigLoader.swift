@@ -61,7 +61,11 @@ public enum ConfigLoader {
 
         // The default tools tree.
         let toolsTreeSetting = mainValues["tools_tree"]?.string
-        if toolsTreeSetting == "default" || toolsTreeSetting == "yes" {
+        if (toolsTreeSetting == "default" || toolsTreeSetting == "yes"), Env.get("MKOSI_IN_BOX") == "1",
+           let inBox = Env.get("MKOSI_DEFAULT_TOOLS_TREE_PATH") {
+            // Inside `mkosi box` the tools tree is the one the box runs in, as upstream.
+            mainValues["tools_tree"] = .string(inBox)
+        } else if toolsTreeSetting == "default" || toolsTreeSetting == "yes" {
             let tools = try DerivedImages.tools(main: context, finalized: mainValues, configdir: configdir, cwd: invocationDirectory)
             result.tools = tools
             mainValues["tools_tree"] = .string(Path.join(tools.outputDirectoryOrDefault(cwd: invocationDirectory), tools.output))

@@ -17,6 +17,7 @@ public enum Log {
     private struct State {
         var threshold: Level
         var warnings = 0
+        var said: Set<String> = []
     }
 
     private static let state = Mutex(State(threshold: initialThreshold()))
@@ -56,6 +57,12 @@ public enum Log {
     public static func warning(_ message: String) {
         state.withLock { $0.warnings += 1 }
         emit(.warning, message)
+    }
+    /// A warning printed only the first time this process is asked to print it (for messages
+    /// about a value that every image of a build shares).
+    public static func warningOnce(_ message: String) {
+        guard state.withLock({ $0.said.insert(message).inserted }) else { return }
+        warning(message)
     }
     public static func error(_ message: String) { emit(.error, message) }
 

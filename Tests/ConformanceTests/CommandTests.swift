@@ -24,6 +24,19 @@ import Testing
         try Shell.run([mkosi] + args, cwd: dir)
     }
 
+    /// systemd's configuration starts with `MinimumVersion=commit:…`: accepted with a warning. In
+    /// `mkosi box`, `ToolsTree=default` is the box's tools tree, as upstream.
+    @Test func commitMinimumVersionAndToolsTreeInTheBox() throws {
+        let d = try Dir(["mkosi.conf": "[Config]\nMinimumVersion=commit:f7762b71437227922a367bb89597843c77494ef9\n"
+                            + "[Build]\nToolsTree=default\n"])
+        let r = try run(["--json", "summary"], in: d.path)
+        #expect(r.status == 0 && r.stderr.contains("cannot be checked"), "\(r.stderr)")
+        #expect(r.stdout.contains("\"MinimumVersion\": \"commit:f7762b71437227922a367bb89597843c77494ef9\""))
+        let boxed = try Shell.run(["env", "MKOSI_IN_BOX=1", "MKOSI_DEFAULT_TOOLS_TREE_PATH=/srv/tools", mkosi, "--json", "summary"], cwd: d.path)
+        #expect(boxed.status == 0 && boxed.stdout.contains("\"ToolsTree\": \"/srv/tools\""), "\(boxed.stderr)")
+        #expect(!boxed.stdout.contains("\"Image\": \"tools\""), "no tools image is made inside the box")
+    }
+
     @Test func versionAndHelp() throws {
         let v = try run(["--version"])
         #expect(v.status == 0 && v.stdout.hasPrefix("mkosi "))
