@@ -224,6 +224,7 @@ enum Boot {
         }
         try Tools.requireSystemd("ukify", context)
         let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
+        let grubEFI = try Grub.wantEFI(context)
         var ukis: [String] = []
         for (n, kernel) in kernels(context).enumerated() {
             var s = context.toolsSandbox()
@@ -262,7 +263,7 @@ enum Boot {
                 reuse?.save(from: Path.join(context.root, output))
             }
             ukis.append(Path.join(context.root, output))
-            if try Grub.wantEFI(context), output.hasPrefix("boot/") {
+            if grubEFI, output.hasPrefix("boot/") {
                 try Grub.addUKIEntry(context, name: Path.basename(output).replacingOccurrences(of: ".efi", with: ""),
                                      uki: String(output.dropFirst("boot".count)))
             }
@@ -283,6 +284,7 @@ enum Boot {
         let token = entryToken(context)
         let boot = Path.join(context.root, "boot")
         let options = (commandLine(context, partitions: partitions) ?? []).joined(separator: " ")
+        let grubBIOS = try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions)
         for initrd in config.initrds where !FS.exists(initrd) {
             throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
         }
@@ -313,7 +315,7 @@ enum Boot {
             for initrd in initrds { entry += "initrd \(relative(initrd))\n" }
             Log.info("Writing the boot loader entry \(token)-\(kernel.version).conf")
             try FS.writeAtomically(Path.join(boot, "loader/entries/\(token)-\(kernel.version).conf"), entry, mode: 0o600)
-            if try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions) {
+            if grubBIOS {
                 // grub needs the root partition on the command line unless it is given already.
                 var grubOptions = options
                 if !config[.kernelCommandLine].contains(where: { $0.hasPrefix("root=PARTUUID") || $0.hasPrefix("mount.usr=PARTUUID") }),

@@ -30,10 +30,7 @@ enum OCIImage {
         try FS.makeDirectories(blobs)
 
         let layer = context.workspace + "/rootfs.layer"
-        var s = context.toolsSandbox()
-        s.bind(context.workspace, "/work/ws")
-        try context.run(["tar", "--create", "--file", "/work/ws/rootfs.layer", "--numeric-owner", "--xattrs", "--xattrs-include=*",
-                         "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
+        try Output.writeTar(context, to: layer)
         let diffID = try sha256(layer, context: context)
         var compressed = layer
         if config.compression != .none {

@@ -100,11 +100,17 @@ public enum Output {
     /// The image as a tar archive `name` in the staging directory, compressed per
     /// `CompressOutput=` (the name gets the algorithm's suffix).
     static func makeTar(_ context: BuildContext, name: String) throws {
-        var s = context.toolsSandbox()
-        s.bind(context.staging, "/work/out")
-        try context.run(["tar", "--create", "--file", "/work/out/\(name)", "--numeric-owner", "--xattrs",
-                         "--xattrs-include=*", "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
+        try writeTar(context, to: Path.join(context.staging, name))
         try compress(Path.join(context.staging, name), config: context.config, context: context)
+    }
+
+    /// The image root as an uncompressed tar archive at `path` (numeric owners, extended
+    /// attributes and ACLs, sorted by name).
+    static func writeTar(_ context: BuildContext, to path: String) throws {
+        var s = context.toolsSandbox()
+        s.bind(Path.dirname(path), "/work/out")
+        try context.run(["tar", "--create", "--file", "/work/out/\(Path.basename(path))", "--numeric-owner", "--xattrs",
+                         "--xattrs-include=*", "--acls", "--sort=name", "--directory", "/buildroot", "."], in: s)
     }
 
     /// `Sign=`: a detached OpenPGP signature `<Output>.SHA256SUMS.gpg` of the checksums, made

@@ -47,8 +47,8 @@ extension BuildIntegrationTests {
         return (text.contains(marker), text)
     }
 
-    /// GPT partition type GUIDs of a disk image, and whether each partition starts with a LUKS header.
-    static func partitions(_ image: String) throws -> [(type: String, luks: Bool)] {
+    /// GPT partitions of `image`: type GUID, byte offset and size.
+    static func partitionExtents(_ image: String) throws -> [(type: String, offset: UInt64, size: UInt64)] {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
         defer { try? handle.close() }
         func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
@@ -58,21 +58,29 @@ extension BuildIntegrationTests {
         func le(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
         let header = try read(512, 92)
         guard String(decoding: header[0..<8], as: UTF8.self) == "EFI PART" else { return [] }
-        let entriesLBA = le(header, 72, 8), count = Int(le(header, 80, 4)), size = Int(le(header, 84, 4))
-        let entries = try read(entriesLBA * 512, count * size)
-        var result: [(String, Bool)] = []
+        let lba = le(header, 72, 8), count = Int(le(header, 80, 4)), size = Int(le(header, 84, 4))
+        let entries = try read(lba * 512, count * size)
+        var result: [(String, UInt64, UInt64)] = []
         for i in 0..<count {
             let e = Array(entries[(i * size)..<(i * size + size)])
             if e[0..<16].allSatisfy({ $0 == 0 }) { continue }
-            let g = e[0..<16].map { $0 }
             let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
-            let type = hex([g[3], g[2], g[1], g[0]]) + "-" + hex([g[5], g[4]]) + "-" + hex([g[7], g[6]]) + "-"
-                + hex(Array(g[8..<10])) + "-" + hex(Array(g[10..<16]))
-            let start = le(e, 32, 8)
-            let magic = try read(start * 512, 6)
-            result.append((type, magic == [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]))
+            let type = hex([e[3], e[2], e[1], e[0]]) + "-" + hex([e[5], e[4]]) + "-" + hex([e[7], e[6]]) + "-"
+                + hex(Array(e[8..<10])) + "-" + hex(Array(e[10..<16]))
+            let first = le(e, 32, 8), last = le(e, 40, 8)
+            result.append((type, first * 512, (last - first + 1) * 512))
         }
         return result
+    }
+
+    /// GPT partition type GUIDs of a disk image, and whether each partition starts with a LUKS header.
+    static func partitions(_ image: String) throws -> [(type: String, luks: Bool)] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
+        defer { try? handle.close() }
+        return try partitionExtents(image).map { p in
+            try handle.seek(toOffset: p.offset)
+            return (p.type, [UInt8](try handle.read(upToCount: 6) ?? Data()) == [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe])
+        }
     }
 
     static let espType = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"

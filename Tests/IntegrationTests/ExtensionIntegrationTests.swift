@@ -7,32 +7,6 @@ import TestSupport
 /// Secure Boot disk that merges the system extension at boot. Part of the serialized
 /// `BuildIntegrationTests`.
 extension BuildIntegrationTests {
-    /// GPT partitions of `image`: type GUID, byte offset and size.
-    static func partitionExtents(_ image: String) throws -> [(type: String, offset: UInt64, size: UInt64)] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
-        defer { try? handle.close() }
-        func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
-            try handle.seek(toOffset: offset)
-            return [UInt8](try handle.read(upToCount: count) ?? Data())
-        }
-        func le(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
-        let header = try read(512, 92)
-        guard String(decoding: header[0..<8], as: UTF8.self) == "EFI PART" else { return [] }
-        let lba = le(header, 72, 8), count = Int(le(header, 80, 4)), size = Int(le(header, 84, 4))
-        let entries = try read(lba * 512, count * size)
-        var result: [(String, UInt64, UInt64)] = []
-        for i in 0..<count {
-            let e = Array(entries[(i * size)..<(i * size + size)])
-            if e[0..<16].allSatisfy({ $0 == 0 }) { continue }
-            let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
-            let type = hex([e[3], e[2], e[1], e[0]]) + "-" + hex([e[5], e[4]]) + "-" + hex([e[7], e[6]]) + "-"
-                + hex(Array(e[8..<10])) + "-" + hex(Array(e[10..<16]))
-            let first = le(e, 32, 8), last = le(e, 40, 8)
-            result.append((type, first * 512, (last - first + 1) * 512))
-        }
-        return result
-    }
-
     /// Runs `body` with the first partition of `image` (an erofs root here) mounted read-only.
     static func withRootPartition(_ image: String, _ body: (String) throws -> Void) throws {
         guard let root = try partitionExtents(image).first else { Issue.record("\(image) has no partitions"); return }
