@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MkosiBuild
 import MkosiConfig
 import MkosiCore
 
@@ -8,7 +9,7 @@ import MkosiCore
 /// into a message and an exit status. Nothing below throws past this function.
 public enum Mkosi {
     /// Verbs that work in this version; the others exit with "not implemented yet".
-    public static let implementedVerbs: Set<Verb> = [.summary, .catConfig, .completion, .dependencies, .documentation, .bump, .help, .build, .clean, .shell, .boot, .vm, .qemu, .box, .sandbox, .genkey]
+    public static let implementedVerbs: Set<Verb> = Set(Verb.allCases)
 
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
@@ -52,7 +53,7 @@ public enum Mkosi {
             Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
             return 0
         }
-        if [.build, .shell, .boot, .vm, .qemu].contains(args.verb) {
+        if args.verb.needsBuild {
             try SupportCheck.run(loaded, building: args.verb == .build || args.force > 0)
         }
         switch args.verb {
@@ -84,11 +85,34 @@ public enum Mkosi {
             return try BoxCommand.run(loaded)
         case .genkey:
             try GenkeyCommand.run(loaded)
-        default:
-            throw MkosiError(
-                .unsupported, "The '\(args.verb.rawValue)' verb is not implemented yet in this mkosi",
-                hint: "Verbs that work now: build, clean, shell, boot, vm, box, genkey, summary, cat-config, dependencies, completion, documentation, bump, help")
+        case .ssh:
+            return try SshCommand.run(loaded)
+        case .journalctl:
+            return try InspectCommand.run(loaded, tool: "journalctl")
+        case .coredumpctl:
+            return try InspectCommand.run(loaded, tool: "coredumpctl")
+        case .serve:
+            return try ServeCommand.run(try prepare(loaded))
+        case .burn:
+            return try BurnCommand.run(try prepare(loaded))
+        case .sysupdate:
+            return try SysupdateCommand.run(try prepare(loaded))
+        case .`init`:
+            try InitCommand.run(resources: resources)
+        case .latestSnapshot:
+            try LatestSnapshotCommand.run(loaded)
         }
         return 0
+    }
+
+    /// For verbs that use the built image (serve, burn, sysupdate): the tools tree is made
+    /// current, configure scripts run, and with `-f` the images are built first.
+    static func prepare(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
+        let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
+        defer { buildLock?.release() }
+        try ToolsTree.prepare(loaded)
+        let configured = try ConfigureScripts.run(loaded)
+        if loaded.args.force > 0 { try BuildCommand.build(configured) }
+        return configured
     }
 }

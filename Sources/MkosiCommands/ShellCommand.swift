@@ -4,6 +4,7 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiVM
 
 /// `mkosi shell` and `mkosi boot`: the built image in a systemd-nspawn container; `shell` runs
 /// a shell (or the command after `--`), `boot` boots the image's init.
@@ -54,26 +55,104 @@ enum ShellCommand {
                       "mount -o loop,offset=$1,sizelimit=$2 \"$3\" \"$4\" && shift 4 && exec \"$@\"", "sh",
                       String(root.offset), String(root.size), output, dir]
         }
-        var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(main[.machine] ?? main.image)",
-                    "--link-journal=no", "--resolv-conf=auto"]
-        if !hostHasSystemdAndBus() { argv += ["--register=no", "--keep-unit"] }
-        if main[.ephemeral] { argv.append("--ephemeral") }
-        for tree in main[.runtimeTrees] {
-            argv.append("--bind=\(tree.source):\(tree.target ?? Path.join("/root/src", Path.basename(tree.source)))")
+        var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(machineName(main))",
+                    "--link-journal=no", "--suppress-sync=yes"]
+        switch main[.runtimeNetwork] {
+        case .user: argv.append("--resolv-conf=auto")
+        case .interface: argv += ["--private-network", "--network-veth"]
+        case .none: argv.append("--private-network")
         }
-        for cred in main[.credentials] {
-            if let value = cred.value { argv.append("--set-credential=\(cred.name):\(value)") }
+        argv += try registration(main[.register])
+        if main[.ephemeral] { argv.append("--ephemeral") }
+
+        let temp = try temporaryDirectory(for: main, prefix: "mkosi-nspawn")
+        let owned = Teardown()
+        owned.onTeardown { FS.removeTree(temp) }
+        defer { owned.teardown() }
+        let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
+        for (n, credential) in try RuntimeCredentials.collect(main, helper: helper).enumerated() {
+            let file = temp + "/credential-\(n)"
+            try FS.writeAtomically(file, String(decoding: credential.value, as: UTF8.self), mode: 0o600)
+            argv.append("--load-credential=\(credential.name):\(file)")
+        }
+        func bind(_ source: String, _ target: String) {
+            let owner = FS.ownerID(source) ?? 0
+            argv.append("--bind=\(source):\(target):norbind,\(owner != 0 ? "rootidmap" : "noidmap")")
+        }
+        if main[.runtimeBuildSources] {
+            for tree in main[.buildSources] {
+                bind(tree.source, tree.target.map { "/work/src/" + $0.drop(while: { $0 == "/" }) } ?? "/work/src")
+            }
+            if let buildDir = main[.buildDirectory] { bind(main.buildSubdirectory(buildDir), "/work/build") }
+        }
+        for tree in main[.runtimeTrees] {
+            bind(tree.source, tree.target.map { $0.hasPrefix("/") ? $0 : Path.join("/root/src", $0) } ?? "/root/src")
+        }
+        if main[.bindUser] {
+            guard let user = invokingUser(), user != "root" else {
+                throw MkosiError.config("BindUser=yes binds the invoking user, but mkosi runs as root without SUDO_USER",
+                                        hint: "Run mkosi through sudo as a regular user, or drop BindUser=")
+            }
+            argv.append("--bind-user=\(user)")
+        }
+        if boot, let journal = main[.forwardJournal] {
+            let remote = try JournalRemote.start(forwardJournal: journal, listen: "/work/vm/journal.sock", toolsTree: main.toolsTree,
+                                                 temp: temp, helper: helper, ready: { FS.exists(temp + "/journal.sock") })
+            owned.own(remote.process)
+            argv += ["--bind=\(temp)/journal.sock:/run/host/journal/socket",
+                     "--set-credential=journal.forward_to_socket:/run/host/journal/socket"]
         }
         if let settings = main[.nspawnSettings] { argv.append("--settings=trusted"); argv.append("--settings=\(settings)") }
         if boot {
+            // Options first: nspawn takes everything after the first argument as pid1's. Kernel
+            // command line entries without a dot in the key become environment variables, as
+            // the kernel passes them to pid1.
             argv.append("--boot")
-            argv += loaded.args.cmdline
-            argv += main[.kernelCommandLineExtra]
+            var pid1: [String] = []
+            for arg in main[.kernelCommandLine] + Qemu.commandLineExtra(main, forContainer: true) {
+                if let eq = arg.firstIndex(of: "="), !arg[..<eq].contains(".") {
+                    argv += ["--setenv", String(arg[..<eq]).replacingOccurrences(of: "-", with: "_") + String(arg[eq...])]
+                } else {
+                    pid1.append(arg)
+                }
+            }
+            argv += loaded.args.cmdline + pid1
         } else {
-            argv += ["--console=autopipe"]
+            var limit = rlimit()
+            getrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+            func format(_ v: rlim_t) -> String { v == rlim_t.max ? "infinity" : String(v) }
+            argv += ["--rlimit=RLIMIT_CORE=\(format(limit.rlim_cur)):\(format(limit.rlim_max))", "--console=autopipe"]
             if !loaded.args.cmdline.isEmpty { argv += ["--"] + loaded.args.cmdline }
         }
         return try HostCommand.run(prefix + argv, display: argv, check: false)
+    }
+
+    static func machineName(_ config: Config) -> String {
+        (config[.machine] ?? config.image).replacingOccurrences(of: "_", with: "-")
+    }
+
+    /// `Register=`: nspawn registers with machined (and makes a scope unit) only where PID 1 is
+    /// systemd and the system bus is up; `auto` registers exactly there, `yes` elsewhere is an
+    /// error.
+    static func registration(_ setting: ConfigFeature) throws -> [String] {
+        let possible = hostHasSystemdAndBus()
+        switch setting {
+        case .disabled: return possible ? ["--register=no"] : ["--register=no", "--keep-unit"]
+        case .auto: return possible ? ["--register=yes"] : ["--register=no", "--keep-unit"]
+        case .enabled:
+            guard possible else {
+                throw MkosiError(.failed, "Register=yes, but this host has no systemd-machined (PID 1 is not systemd or there is no system bus)",
+                                 hint: "Use Register=auto or Register=no")
+            }
+            return ["--register=yes"]
+        }
+    }
+
+    /// The user mkosi was started by: `SUDO_USER` under sudo, else the owner of the process.
+    static func invokingUser() -> String? {
+        if let user = Env.get("SUDO_USER"), !user.isEmpty { return user }
+        guard let pw = getpwuid(getuid()), let name = pw.pointee.pw_name else { return nil }
+        return String(cString: name)
     }
 
     /// systemd-nspawn registers with machined and creates a scope unit only where PID 1 is

@@ -15,6 +15,8 @@ public enum FS {
         public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
         public var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
         public var isSymlink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
+        public var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
+        public var isBlockDevice: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFBLK) }
         public var permissions: UInt32 { mode & 0o7777 }
     }
 
@@ -23,6 +25,13 @@ public enum FS {
         var st = Glibc.stat()
         guard systemStat(path, &st) == 0 else { return nil }
         return Status(st)
+    }
+
+    /// The owner (uid) of `path`, following symlinks; nil if it cannot be reached.
+    public static func ownerID(_ path: String) -> UInt32? {
+        var st = Glibc.stat()
+        guard systemStat(path, &st) == 0 else { return nil }
+        return st.st_uid
     }
 
     /// `lstat(2)`; nil if the path does not exist.

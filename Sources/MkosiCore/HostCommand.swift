@@ -73,8 +73,10 @@ public enum HostCommand {
     /// - Parameter display: the command line to name in errors (defaults to `argv`).
     /// - Throws: `MkosiError` `.command(status:)` naming the command and its status.
     @discardableResult
+    /// - Parameter started: called with the child's pid once it runs (to register it somewhere);
+    ///   when it throws, the child is terminated and the error is thrown.
     public static func run(_ argv: [String], environment: [String: String]? = nil, display: [String]? = nil,
-                           check: Bool = true) throws -> Int32 {
+                           check: Bool = true, started: ((pid_t) throws -> Void)? = nil) throws -> Int32 {
         precondition(!argv.isEmpty)
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line)")
@@ -87,6 +89,16 @@ public enum HostCommand {
                              hint: "Is \(argv[0]) installed?")
         }
         mkosi_set_child(pid)
+        if let started {
+            do {
+                try started(pid)
+            } catch {
+                kill(pid, SIGTERM)
+                _ = waitForChild(pid)
+                mkosi_set_child(0)
+                throw error
+            }
+        }
         let status = waitForChild(pid)
         mkosi_set_child(0)
         try Interrupt.check()

@@ -90,10 +90,16 @@ public struct Qemu {
     }
 
     /// The kernel command line additions upstream makes for `vm`, then `KernelCommandLineExtra=`.
-    public static func commandLineExtra(_ config: Config, term: String, columns: Int, rows: Int) -> [String] {
+    /// For a container (`mkosi boot`) only the first two and `KernelCommandLineExtra=`.
+    public static func commandLineExtra(_ config: Config, forContainer: Bool) -> [String] {
+        commandLineExtra(config, term: "", columns: 0, rows: 0, container: true)
+    }
+
+    public static func commandLineExtra(_ config: Config, term: String, columns: Int, rows: Int, container: Bool = false) -> [String] {
         let user = config[.kernelCommandLineExtra]
         var args = ["systemd.wants=network.target"]
         if !user.contains(where: { $0.hasPrefix("SYSTEMD_SULOGIN_FORCE=") }) { args.append("SYSTEMD_SULOGIN_FORCE=1") }
+        if container { return args + quoted(user) }
         args += ["rw", "module_blacklist=vmw_vmci", "systemd.tty.columns.hvc0=\(columns)", "systemd.tty.rows.hvc0=\(rows)",
                  "systemd.tty.term.hvc0=\(term)"]
         if !user.contains(where: { $0.hasPrefix("ip=") }) {
@@ -105,14 +111,17 @@ public struct Qemu {
             args += ["systemd.tty.term.console=\(term)", "systemd.tty.columns.console=\(columns)",
                      "systemd.tty.rows.console=\(rows)", "console=hvc0", "TERM=\(term)"]
         }
-        for arg in user {
+        return args + quoted(user)
+    }
+
+    /// Values with spaces in double quotes, as the kernel command line needs them.
+    static func quoted(_ arguments: [String]) -> [String] {
+        arguments.map { arg in
             if let eq = arg.firstIndex(of: "="), arg[arg.index(after: eq)...].contains(" ") {
-                args.append("\(arg[..<eq])=\"\(arg[arg.index(after: eq)...])\"")
-            } else {
-                args.append(arg)
+                return "\(arg[..<eq])=\"\(arg[arg.index(after: eq)...])\""
             }
+            return arg
         }
-        return args
     }
 
     /// qemu's option syntax doubles commas inside values.
@@ -133,28 +142,6 @@ public struct Qemu {
         return out
     }
 
-    /// The credentials given to the guest: `Credentials=` plus upstream's defaults
-    /// (`firstboot.locale`, `firstboot.timezone`) unless set, and `fstab.extra` for runtime trees.
-    func credentials(fstab: String) throws -> [(String, [UInt8])] {
-        var result: [(String, [UInt8])] = []
-        for c in config[.credentials] {
-            if let value = c.value {
-                result.append((c.name, Array(value.utf8)))
-            } else if let path = c.path {
-                if FS.isExecutable(path) && !FS.isDirectory(path) {
-                    result.append((c.name, Array(try HostCommand.capture([path]).output.utf8)))
-                } else {
-                    result.append((c.name, try FS.readBytes(path)))
-                }
-            }
-        }
-        let names = Set(result.map(\.0))
-        if !names.contains("firstboot.locale") { result.append(("firstboot.locale", Array("C.UTF-8".utf8))) }
-        if !names.contains("firstboot.timezone") { result.append(("firstboot.timezone", Array("UTC".utf8))) }
-        if !fstab.isEmpty { result.append(("fstab.extra", Array(fstab.utf8))) }
-        return result
-    }
-
     var qemuBinary: String {
         switch config.architecture {
         case .arm64: return "qemu-system-aarch64"
@@ -163,11 +150,24 @@ public struct Qemu {
         }
     }
 
+    /// The machine name (`Machine=`, else the image name; underscores become dashes where a
+    /// host name is needed).
+    var machineName: String { config[.machine] ?? config.image }
+
+    /// The guest port `mkosi ssh` reaches through qemu's port forward where there is no vsock:
+    /// systemd-ssh-generator in the guest listens there (`systemd.ssh_listen=`), apart from any
+    /// sshd the image itself starts on port 22.
+    public static let sshGuestPort: UInt16 = 2222
+
     /// Boots the image; returns qemu's exit status.
     public func run() throws -> Int32 {
         let format = config.format
-        guard [.disk, .uki, .esp, .cpio].contains(format) else {
-            throw MkosiError(.unsupported, "'vm' boots Format=disk, uki, esp and cpio images in this mkosi (Format=\(format.rawValue))")
+        guard [.disk, .uki, .esp, .cpio, .directory].contains(format) else {
+            throw MkosiError(.unsupported, "\(format.rawValue) images cannot be booted in qemu",
+                             hint: "'vm' boots Format=disk, uki, esp, cpio and directory images")
+        }
+        if config[.bindUser] {
+            throw MkosiError.config("mkosi vm does not support BindUser=", hint: "BindUser= applies to 'shell' and 'boot'")
         }
         let image = Path.join(outputDirectory, config.outputWithCompression)
         guard FS.exists(image) else {
@@ -179,19 +179,15 @@ public struct Qemu {
                              hint: "Build it with CompressOutput=none")
         }
         let temp = try FS.makeTemporaryDirectory(in: Env.get("TMPDIR") ?? "/var/tmp", prefix: "mkosi-vm")
-        var background: [HostCommand.Background] = []
-        var ephemeralCopy: String? = nil
-        defer {
-            for b in background { b.stop() }
-            FS.removeTree(temp)
-            if let ephemeralCopy { FS.removeTree(ephemeralCopy) }
-        }
+        let owned = Teardown()
+        owned.onTeardown { FS.removeTree(temp) }
+        defer { owned.teardown() }
 
         var bootImage = image
-        if config[.ephemeral] && format != .cpio {
+        if config[.ephemeral] && format != .cpio && format != .uki {
             let copy = image + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            ephemeralCopy = copy  // removed by the defer above, also when the copy fails half-way
-            try HostCommand.run(["cp", "--reflink=auto", "--sparse=always", image, copy])
+            owned.onTeardown { FS.removeTree(copy) }  // also when the copy fails half-way
+            try HostCommand.run(["cp", "-a", "--reflink=auto", "--sparse=always", image, copy])
             bootImage = copy
         }
         if let size = config[.runtimeSize], format == .disk {
@@ -202,39 +198,50 @@ public struct Qemu {
         }
 
         let firmwareSetting = config[.firmware]
-        let directKernel = firmwareSetting.isLinux || format == .cpio
-        let secureBoot = firmwareSetting == .uefiSecureBoot || (firmwareSetting == .auto && !directKernel)
+        let directKernel = firmwareSetting.isLinux || ((format == .cpio || format == .directory) && firmwareSetting == .auto)
+        let uefi = !directKernel
+        let secureBoot = firmwareSetting == .uefiSecureBoot || (firmwareSetting == .auto && uefi)
         let kvmFd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
         let canOpenKVM = kvmFd >= 0
         if canOpenKVM { close(kvmFd) }
         let kvm = try Qemu.useKVM(config[.kvm], cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "",
                                   canOpen: canOpenKVM)
         if !kvm { Log.info("Emulating the CPU (TCG): no usable KVM on this machine") }
+        let cid = try vsockCID()
 
-        let ram = config[.ram] >> 20
         var cpus = config[.cpus]
         if cpus == 0 { cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-        let trees = config[.runtimeTrees]
-        var machine = "type=\(config.architecture == .arm64 ? "virt" : "q35")"
-        if !directKernel { machine += secureBoot ? ",smm=on" : ",smm=off" }
-        if !trees.isEmpty { machine += ",memory-backend=mem" }
-        if config.architecture != .arm64 { machine += ",hpet=off" }
+        let arm = config.architecture == .arm64
+        let shares = runtimeShares()
+        let sharedMemory = !shares.isEmpty || format == .directory
+        let cxl = config[.cxl] && (config.architecture == .x86_64 || arm)
+
+        // `mkosi ssh` without vsock: a port on 127.0.0.1 forwarded to the guest's sshd.
+        var sshPort: UInt16? = nil
+        if cid == nil && config[.runtimeNetwork] == .user && config[.sshKey] != nil {
+            sshPort = try Net.freeLocalPort()
+        }
 
         var s = sandbox(temp: temp)
-        var argv = [qemuBinary, "-machine", machine, "-smp", String(cpus), "-m", "\(ram)M",
+        var argv = [qemuBinary, "-machine", Qemu.machineArgument(arm: arm, uefi: uefi, secureBoot: secureBoot,
+                                                                sharedMemory: sharedMemory, cxl: cxl),
+                    "-smp", String(cpus), "-m", Qemu.memoryArgument(ram: config[.ram], maxMem: config[.maxMem] ?? 0),
                     "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0,id=rng-device0",
                     "-device", "virtio-balloon,free-page-reporting=on", "-no-user-config"]
-        if !trees.isEmpty { argv += ["-object", "memory-backend-memfd,id=mem,size=\(ram)M,share=on"] }
-        switch config[.runtimeNetwork] {
-        case .none: argv += ["-nic", "none"]
-        case .interface: argv += ["-nic", "tap,script=no,model=virtio-net-pci"]
-        case .user: argv += ["-nic", "user,model=virtio-net-pci"]
+        if sharedMemory { argv += ["-object", "memory-backend-memfd,id=mem,size=\(config[.ram] >> 20)M,share=on"] }
+        if config[.runtimeNetwork] == .interface && getuid() != 0 {
+            throw MkosiError.config("RuntimeNetwork=interface requires root privileges")
         }
+        argv += Qemu.nicArguments(config[.runtimeNetwork], forward: sshPort.map { ($0, Qemu.sshGuestPort) })
         if kvm {
             s.bind("/dev/kvm", "/dev/kvm")
             argv += ["-cpu", "host", "-accel", "kvm"]
         } else {
             argv += ["-cpu", "max", "-accel", "tcg"]
+        }
+        if let cid {
+            s.bind("/dev/vhost-vsock", "/dev/vhost-vsock")
+            argv += ["-device", "vhost-vsock-pci,guest-cid=\(cid)"]
         }
         argv += ["-nographic", "-nodefaults"]
         if config[.console] != .headless {
@@ -242,15 +249,15 @@ public struct Qemu {
                      "-device", "virtconsole,chardev=console", "-mon", "console"]
         }
 
-        if !directKernel {
+        if uefi {
             let tree = toolsTree ?? ""
             var dirs = [tree + "/usr/share/qemu/firmware"]
             if toolsTree == nil { dirs.insert("/etc/qemu/firmware", at: 0) }
             let variables = config[.firmwareVariables]
             let microsoft = variables == "microsoft" || variables == "microsoft-mok"
             guard let fw = Qemu.findFirmware(descriptorDirectories: dirs,
-                                             architecture: config.architecture == .arm64 ? "aarch64" : "x86_64",
-                                             machine: config.architecture == .arm64 ? "virt" : "q35", secureBoot: secureBoot,
+                                             architecture: arm ? "aarch64" : "x86_64",
+                                             machine: arm ? "virt" : "q35", secureBoot: secureBoot,
                                              microsoftKeys: microsoft) else {
                 throw MkosiError(.failed, "No UEFI firmware (OVMF) \(microsoft ? "with Microsoft's keys enrolled " : "")found in \(dirs.joined(separator: " or "))",
                                  hint: toolsTree == nil ? "Install the ovmf package or use ToolsTree=default" : "Add ovmf to ToolsTreePackages=")
@@ -258,7 +265,9 @@ public struct Qemu {
             try firmwareVariables(template: tree + fw.variables, into: temp + "/ovmf-vars", temp: temp)
             argv += ["-drive", "if=pflash,format=\(fw.codeFormat),readonly=on,file=\(fw.code)",
                      "-drive", "file=/work/vm/ovmf-vars,if=pflash,format=\(fw.variablesFormat)"]
-            if secureBoot { argv += ["-global", "ICH9-LPC.disable_s3=1", "-global", "driver=cfi.pflash01,property=secure,value=on"] }
+            if secureBoot && !arm {
+                argv += ["-global", "ICH9-LPC.disable_s3=1", "-global", "driver=cfi.pflash01,property=secure,value=on"]
+            }
         }
 
         if format == .uki && !directKernel {
@@ -268,36 +277,56 @@ public struct Qemu {
         }
         if format == .disk || format == .esp {
             s.bind(bootImage, "/work/image")
-            argv += ["-blockdev", "driver=raw,node-name=mkosi,discard=unmap,file.driver=file,file.filename=/work/image,file.aio=threads",
-                     "-device", "virtio-blk-pci,drive=mkosi,bootindex=1"]
+            let size = UInt64(FS.stat(bootImage)?.size ?? 0)
+            argv += Qemu.rootDiskArguments(diskType: config[.diskType], removable: config[.removable], size: size,
+                                           pageSize: UInt64(sysconf(Int32(_SC_PAGESIZE))), ephemeral: config[.ephemeral])
         }
 
-        // Runtime trees: one virtiofsd per tree, mounted by the guest through fstab.extra.
+        var kernelArguments: [String] = []
+        if format == .directory {
+            let socket = try startVirtiofsd(share: bootImage, index: "root", temp: temp, owned: owned, root: true)
+            argv += ["-chardev", "socket,id=sock-root,path=\(socket)",
+                     "-device", "vhost-user-fs-pci,queue-size=1024,chardev=sock-root,tag=root"]
+            kernelArguments += ["root=root", "rootfstype=virtiofs"]
+            // Without an initrd of its own the kernel starts /sbin/init of the tree, which images
+            // without systemd-sysv (or its like) lack.
+            if !FS.exists(bootImage + "/sbin/init") && FS.exists(bootImage + "/usr/lib/systemd/systemd")
+                && !(config[.kernelCommandLine] + config[.kernelCommandLineExtra]).contains(where: { $0.hasPrefix("init=") }) {
+                kernelArguments.append("init=/usr/lib/systemd/systemd")
+            }
+        }
+
+        // Runtime trees and build sources: one virtiofsd each, mounted by the guest through the
+        // fstab.extra credential.
         var fstab = ""
-        for (n, tree) in trees.enumerated() {
-            let target = tree.target.map { $0.hasPrefix("/") ? $0 : Path.join("/root/src", $0) } ?? "/root/src"
-            let tag = target
-            guard tag.utf8.count <= 36 else {
-                throw MkosiError.config("RuntimeTrees= target \(target) is too long (at most 36 bytes)")
+        for (n, share) in shares.enumerated() {
+            guard share.target.utf8.count <= 36 else {
+                throw MkosiError.config("virtio-fs tag \(share.target) derived from the destination is too long (at most 36 bytes)")
             }
-            let socket = "/work/vm/virtiofs-\(n).sock"
-            var v = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
-            v.bind(temp, "/work/vm")
-            v.bind(tree.source, "/work/shared")
-            let daemon = ["/usr/libexec/virtiofsd", "--socket-path=\(socket)", "--shared-dir=/work/shared", "--xattr",
-                          "--sandbox=none", "--inode-file-handles=never", "--log-level=error"]
-            background.append(try HostCommand.start(v.argv(for: daemon, helper: helper), display: daemon))
-            var waited = 0
-            while !FS.exists(temp + "/virtiofs-\(n).sock") {
-                if background.last!.hasExited() || waited > 100 {
-                    throw MkosiError(.failed, "virtiofsd for \(tree.source) did not start")
-                }
-                usleep(50_000)
-                waited += 1
-            }
+            let socket = try startVirtiofsd(share: share.source, index: String(n), temp: temp, owned: owned, root: false)
             argv += ["-chardev", "socket,id=sock-\(n),path=\(socket)",
-                     "-device", "vhost-user-fs-pci,queue-size=1024,chardev=sock-\(n),tag=\(tag)"]
-            fstab += "\(tag) \(target) virtiofs x-initrd.mount\n"
+                     "-device", "vhost-user-fs-pci,queue-size=1024,chardev=sock-\(n),tag=\(share.target)"]
+            fstab += "\(share.target) \(share.target) virtiofs x-initrd.mount\n"
+        }
+
+        if config[.tpm] == .enabled || (config[.tpm] == .auto && uefi && Swtpm.available(toolsTree: toolsTree)) {
+            let tpm = try Swtpm.start(toolsTree: toolsTree, temp: temp, helper: helper)
+            owned.own(tpm.process)
+            argv += Swtpm.qemuArguments(socket: tpm.socket, arm: arm)
+        }
+
+        var credentials = try RuntimeCredentials.collect(config, helper: helper)
+        if !fstab.isEmpty {
+            credentials.removeAll { $0.name == "fstab.extra" }
+            credentials.append(("fstab.extra", Array(fstab.utf8)))
+        }
+        if let journal = config[.forwardJournal] {
+            credentials.append(("journal.forward_to_socket", Array(try forwardJournal(journal, temp: temp, owned: owned, cid: cid).utf8)))
+        }
+        for (n, (name, value)) in credentials.enumerated() {
+            let file = temp + "/credential-\(n)"
+            try FS.writeAtomically(file, "io.systemd.credential.binary:\(name)=\(Qemu.base64(value))", mode: 0o600)
+            argv += ["-smbios", "type=11,path=/work/vm/credential-\(n)"]
         }
 
         let term: String = {
@@ -305,41 +334,212 @@ public struct Qemu {
             let t = Env.get("TERM") ?? ""
             return t.isEmpty || t == "unknown" ? "vt220" : t
         }()
-        let extra = Qemu.commandLineExtra(config, term: term, columns: Int(Env.get("COLUMNS") ?? "") ?? 80,
-                                          rows: Int(Env.get("LINES") ?? "") ?? 24)
-        for (n, (name, value)) in try credentials(fstab: fstab).enumerated() {
-            let file = temp + "/credential-\(n)"
-            try FS.writeAtomically(file, "io.systemd.credential.binary:\(name)=\(Qemu.base64(value))", mode: 0o600)
-            argv += ["-smbios", "type=11,path=/work/vm/credential-\(n)"]
-        }
+        kernelArguments += Qemu.commandLineExtra(config, term: term, columns: Int(Env.get("COLUMNS") ?? "") ?? 80,
+                                                 rows: Int(Env.get("LINES") ?? "") ?? 24)
+        if sshPort != nil { kernelArguments.append("systemd.ssh_listen=\(Qemu.sshGuestPort)") }
 
         if directKernel {
             let kernel = config[.linux] ?? Path.join(outputDirectory, "\(config.output).vmlinuz")
             guard FS.exists(kernel) else {
                 throw MkosiError(.failed, "No kernel for direct boot: \(kernel) does not exist",
-                                 hint: "Build with SplitArtifacts=kernel (the default), or set Linux=")
+                                 hint: "Install a kernel in the image and build with SplitArtifacts=kernel (the default), or set Linux=")
             }
             s.bind(kernel, "/work/vmlinuz", readOnly: true)
             argv += ["-kernel", "/work/vmlinuz"]
-            var cmdline = config[.kernelCommandLine]
             if firmwareSetting != .linuxNoInitrd {
                 let initrd = format == .cpio ? image : Path.join(outputDirectory, "\(config.output).initrd")
                 if FS.exists(initrd) {
                     s.bind(initrd, "/work/initrd", readOnly: true)
                     argv += ["-initrd", "/work/initrd"]
+                } else if format == .directory {
+                    throw MkosiError(.failed, "No initrd to boot the directory image with: \(initrd) does not exist",
+                                     hint: "Build with SplitArtifacts=initrd (the default) and an initrd (Initrds=)")
                 }
             }
-            if format == .disk && !extra.contains(where: { $0.hasPrefix("root=") }) {
-                cmdline.append(try rootArgument(bootImage, temp: temp))
+            if format == .disk && !kernelArguments.contains(where: { $0.hasPrefix("root=") }) {
+                kernelArguments.insert(try rootArgument(bootImage, temp: temp), at: 0)
             }
-            argv += ["-append", (cmdline + extra).joined(separator: " ")]
+            argv += ["-append", (config[.kernelCommandLine] + kernelArguments).joined(separator: " ")]
         } else {
-            let value = Qemu.escapeOption(extra.joined(separator: " "))
+            let value = Qemu.escapeOption(kernelArguments.joined(separator: " "))
             argv += ["-smbios", "type=11,value=io.systemd.stub.kernel-cmdline-extra=\(value)",
                      "-smbios", "type=11,value=io.systemd.boot.kernel-cmdline-extra=\(value)"]
         }
+
+        for (fileId, drives) in Dictionary(grouping: config[.drives], by: \.fileId).sorted(by: { $0.key < $1.key }) {
+            let file = try driveFile(drives[0], owned: owned)
+            let inside = "/work/drive-\(fileId)"
+            s.bind(file, inside)
+            for drive in drives { argv += Qemu.driveArguments(drive, path: inside) }
+        }
         argv += config[.qemuArgs] + extraArguments
-        return try HostCommand.run(s.argv(for: argv, helper: helper), display: argv, check: false)
+
+        let proxy: String? = cid.map { "socat - VSOCK-CONNECT:\($0):%p" } ?? sshPort.map { "socat - TCP:127.0.0.1:\($0)" }
+        if let proxy {
+            let state = VMState(machine: machineName, pid: Int(getpid()), proxyCommand: proxy, sshKey: config[.sshKey])
+            owned.onTeardown(try state.register())
+            if let sshPort { Log.info("'mkosi ssh' reaches the guest's sshd through 127.0.0.1:\(sshPort) (no vsock on this host)") }
+        }
+        let register = try Qemu.machinedSocket(config[.register])
+        return try HostCommand.run(s.argv(for: argv, helper: helper), display: argv, check: false) { pid in
+            if let register { try self.registerMachine(socket: register, pid: pid, image: bootImage, cid: cid) }
+        }
+    }
+
+    /// `VSock=`: the guest CID when a vhost-vsock device is there (`VSockCID=`: a number, `hash`
+    /// of the output path, or `auto`: the hash or, when that is taken, another free one), nil
+    /// when it is off or, with `auto`, when /dev/vhost-vsock cannot be opened.
+    func vsockCID() throws -> UInt32? {
+        guard config[.vsock] != .disabled else { return nil }
+        let fd = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            if config[.vsock] == .enabled {
+                throw MkosiError(.failed, "VSock=yes, but /dev/vhost-vsock cannot be opened (\(String(cString: strerror(errno))))",
+                                 hint: "Load the vhost_vsock module, or use VSock=auto")
+            }
+            return nil
+        }
+        defer { close(fd) }
+        func inUse(_ cid: UInt32) -> Bool {
+            var value = UInt64(cid)
+            // VHOST_VSOCK_SET_GUEST_CID; the CID is released again when the descriptor is closed.
+            let rc = withUnsafeMutablePointer(to: &value) { ioctl(fd, UInt(0x4008_AF60), $0) }
+            return rc != 0 && errno == EADDRINUSE
+        }
+        let setting = config[.vsockCID]
+        if setting >= 0 {
+            if inUse(UInt32(setting)) {
+                throw MkosiError(.failed, "VSock connection ID \(setting) is already in use by another virtual machine",
+                                 hint: "Use VSockCID=auto to have mkosi find a free one")
+            }
+            return UInt32(setting)
+        }
+        let digest = try HostCommand.capture(["sh", "-c", "printf %s \"$1\" | sha256sum", "sh",
+                                              Path.join(outputDirectory, config.output)]).output
+        var bytes: [UInt8] = []
+        var chars = Array(digest.prefix(8))
+        while chars.count >= 2 { bytes.append(UInt8(String(chars[0...1]), radix: 16) ?? 0); chars.removeFirst(2) }
+        let hashed = Qemu.hashCID(bytes + [0, 0, 0, 0])
+        if setting == -2 || !inUse(hashed) { return hashed }
+        for _ in 0..<64 {
+            let cid = UInt32.random(in: 3...0xFFFF_FFFE)
+            if !inUse(cid) { return cid }
+        }
+        throw MkosiError(.failed, "Failed to find an unused VSock connection ID")
+    }
+
+    /// What the guest mounts through virtiofs besides its root: with `RuntimeBuildSources=`, the
+    /// build sources at `/work/src/<target>` and the build directory at `/work/build` (where the
+    /// build scripts saw them), then `RuntimeTrees=` at `/root/src/<target>`.
+    func runtimeShares() -> [(source: String, target: String)] {
+        var shares: [(source: String, target: String)] = []
+        if config[.runtimeBuildSources] {
+            for tree in config[.buildSources] {
+                shares.append((tree.source, tree.target.map { "/work/src/" + $0.drop(while: { $0 == "/" }) } ?? "/work/src"))
+            }
+            if let buildDir = config[.buildDirectory] {
+                shares.append((config.buildSubdirectory(buildDir), "/work/build"))
+            }
+        }
+        for tree in config[.runtimeTrees] {
+            let target = tree.target.map { $0.hasPrefix("/") ? $0 : Path.join("/root/src", $0) } ?? "/root/src"
+            shares.append((tree.source, target))
+        }
+        return shares
+    }
+
+    /// `Register=`: machined's varlink socket when the VM is to be registered; nil for `no`, and
+    /// for `auto` where machined does not run (as on hosts whose PID 1 is not systemd).
+    public static func machinedSocket(_ setting: ConfigFeature) throws -> String? {
+        guard setting != .disabled else { return nil }
+        let runtime = getuid() == 0 ? "/run" : (Env.get("XDG_RUNTIME_DIR") ?? "/run/user/\(getuid())")
+        let socket = runtime + "/systemd/machine/io.systemd.Machine"
+        guard FS.stat(socket)?.isSocket ?? false else {
+            if setting == .enabled {
+                throw MkosiError(.failed, "Register=yes, but systemd-machined is not available (no \(socket))",
+                                 hint: "Is systemd-container installed and new enough (v259 or newer)? Register=auto skips this where machined does not run")
+            }
+            return nil
+        }
+        return socket
+    }
+
+    /// Registers the running VM with machined, as upstream (`io.systemd.Machine.Register`).
+    func registerMachine(socket: String, pid: pid_t, image: String, cid: UInt32?) throws {
+        var fields: [(String, JSON)] = [("name", .string(machineName.replacingOccurrences(of: "_", with: "-"))),
+                                        ("service", .string("mkosi")), ("class", .string("vm")), ("leader", .int(Int(pid)))]
+        if FS.isDirectory(image) { fields.append(("rootDirectory", .string(image))) }
+        if let cid { fields += [("vSockCid", .int(Int(cid))), ("sshAddress", .string("vsock/\(cid)"))] }
+        if let key = config[.sshKey] { fields.append(("sshPrivateKeyPath", .string(key))) }
+        fields.append(("allocateUnit", .bool(true)))
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        s.bind(Path.dirname(socket), Path.dirname(socket))
+        let call = ["varlinkctl", "call", socket, "io.systemd.Machine.Register", JSON.object(fields).serialized(indent: nil)]
+        try HostCommand.capture(s.argv(for: call, helper: helper), display: call)
+    }
+
+    /// Starts a virtiofsd sharing `share`; returns its socket as qemu sees it.
+    func startVirtiofsd(share: String, index: String, temp: String, owned: Teardown, root: Bool) throws -> String {
+        let virtiofsd = "/usr/libexec/virtiofsd"
+        guard FS.isExecutable((toolsTree ?? "") + virtiofsd) else {
+            throw MkosiError(.failed, "virtiofsd must be installed to boot directory images or to share RuntimeTrees= and RuntimeBuildSources=",
+                             hint: toolsTree == nil ? "Install virtiofsd, or use ToolsTree=default" : "Add virtiofsd to ToolsTreePackages=")
+        }
+        let socket = "/work/vm/virtiofs-\(index).sock"
+        var v = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        v.bind(temp, "/work/vm")
+        v.bind(share, "/work/shared")
+        var daemon = [virtiofsd, "--socket-path=\(socket)", "--shared-dir=/work/shared", "--xattr", "--sandbox=none",
+                      "--log-level=error"]
+        daemon += root && getuid() == 0 ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
+                                        : ["--inode-file-handles=never"]
+        let process = try HostCommand.start(v.argv(for: daemon, helper: helper), display: daemon)
+        owned.own(process)
+        var waited = 0
+        while !FS.exists(temp + "/virtiofs-\(index).sock") {
+            if process.hasExited() || waited > 100 {
+                throw MkosiError(.failed, "virtiofsd for \(share) did not start")
+            }
+            usleep(50_000)
+            waited += 1
+        }
+        return socket
+    }
+
+    /// `ForwardJournal=`: starts systemd-journal-remote and returns the address the guest's
+    /// journald forwards to (vsock where there is one, else qemu's gateway to the host's
+    /// loopback, which needs `RuntimeNetwork=user`).
+    func forwardJournal(_ journal: String, temp: String, owned: Teardown, cid: UInt32?) throws -> String {
+        guard config[.runtimeNetwork] == .user else {
+            guard cid != nil else {
+                throw MkosiError.config("ForwardJournal= needs a vsock or RuntimeNetwork=user (there is no /dev/vhost-vsock here)")
+            }
+            // Upstream's way: journal-remote listens on the host's vsock.
+            let port = UInt32.random(in: 0x10000...0xFFFF_FFF0)
+            let remote = try JournalRemote.start(forwardJournal: journal, listen: "vsock::\(port)", toolsTree: toolsTree, temp: temp,
+                                                 helper: helper, ready: { true })
+            owned.own(remote.process)
+            return "vsock-stream:2:\(port)"
+        }
+        let port = try Net.freeLocalPort()
+        let remote = try JournalRemote.start(forwardJournal: journal, listen: "127.0.0.1:\(port)", toolsTree: toolsTree, temp: temp,
+                                             helper: helper, ready: { Net.isListening(port: port) })
+        owned.own(remote.process)
+        return "10.0.2.2:\(port)"
+    }
+
+    /// The file of a `Drives=` entry, created (sparse, rounded up to the page size) unless it
+    /// persists from an earlier run; a non-persistent one is removed with the VM.
+    func driveFile(_ drive: Drive, owned: Teardown) throws -> String {
+        let file = Qemu.driveFile(drive, machine: machineName, unique: String(UInt64.random(in: 0...UInt64.max), radix: 16))
+        try FS.makeDirectories(Path.dirname(file))
+        if !drive.flags.contains(DriveFlag.persist.rawValue) { owned.onTeardown { unlink(file) } }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let size = (drive.size + page - 1) / page * page
+        if (FS.stat(file)?.size ?? 0) < size {
+            try HostCommand.run(["truncate", "--size=\(size)", file])
+        }
+        return file
     }
 
     /// `FirmwareVariables=`: the firmware's variable store for this boot at `output`. `custom`

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MkosiConfig
+import MkosiCore
+
+/// `mkosi burn DEVICE`: writes a disk or ESP image to a block device (or an image file) with
+/// `systemd-repart --empty=force --copy-from=`, as upstream, so the partition table is made
+/// anew for the medium's size. A device that is mounted (itself or one of its partitions) is
+/// refused before anything is written.
+enum BurnCommand {
+    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
+        guard let main = loaded.main else { return 0 }
+        guard main.format == .disk || main.format == .esp else {
+            throw MkosiError(.unsupported, "\(main.format.rawValue) images cannot be burned to disk",
+                             hint: "'burn' writes Format=disk and Format=esp images")
+        }
+        guard let target = loaded.args.cmdline.first else {
+            throw MkosiError.usage("Please specify a device to burn the image to", hint: "For example /dev/disk/by-id/usb-foobar")
+        }
+        guard loaded.args.cmdline.count == 1 else { throw MkosiError.usage("Expected one device argument, got \(loaded.args.cmdline.count)") }
+        let image = try RuntimeTools.output(main, cwd: loaded.cwd, verb: .burn)
+        let device = Path.isAbsolute(target) ? target : Path.join(loaded.cwd, target)
+        let status = FS.stat(device)
+        if status?.isBlockDevice ?? false {
+            guard getuid() == 0 else {
+                throw MkosiError(.failed, "Writing to the block device \(device) needs root", hint: "Run it with sudo or as root")
+            }
+            if let mount = try mountedPartition(of: device) {
+                throw MkosiError(.failed, "\(device) is in use: \(mount) is mounted",
+                                 hint: "Unmount it first (nothing was written)")
+            }
+        } else if status == nil || !(status?.isRegular ?? false) {
+            throw MkosiError(.failed, "\(device) is neither a block device nor an image file",
+                             hint: "Name a block device (e.g. /dev/sdb) or an existing file to burn into")
+        }
+        var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: true)
+        s.bind(image, "/work/image.raw", readOnly: true)
+        s.bind(device, "/work/target")
+        let argv = ["systemd-repart", "--no-pager", "--pretty=no", "--offline=yes", "--empty=force", "--dry-run=no",
+                    "--definitions=/", "--copy-from=/work/image.raw", "/work/target"]
+        Log.info("Burning 🔥🔥🔥 to medium…")
+        try HostCommand.run(s.argv(for: argv, helper: RuntimeTools.helper),
+                            display: Array(argv.dropLast(2)) + ["--copy-from=\(image)", device])
+        Log.info("Burnt. 🔥🔥🔥")
+        return 0
+    }
+
+    /// A mount whose source is `device` or one of its partitions (by device number, so
+    /// symlinks like /dev/disk/by-id/… count), from /proc/self/mountinfo.
+    static func mountedPartition(of device: String) throws -> String? {
+        let name = Path.basename(Path.resolve(device, cwd: "/"))
+        var numbers: Set<String> = []
+        func number(_ sysfs: String) -> String? {
+            (try? FS.readText(sysfs + "/dev")).map { $0.split(separator: "\n").first.map(String.init) ?? "" }
+        }
+        let block = "/sys/class/block/\(name)"
+        if let n = number(block) { numbers.insert(n) }
+        for entry in (try? FS.listDirectory(block)) ?? [] where entry.hasPrefix(name) {
+            if let n = number(block + "/" + entry) { numbers.insert(n) }
+        }
+        for line in try FS.readText("/proc/self/mountinfo").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            if numbers.contains(String(fields[2])) { return "\(fields[4])" }
+        }
+        return nil
+    }
+}
