@@ -261,7 +261,7 @@ public final class BuildContext: InstallerContext {
             "SYSTEMD_IN_CHROOT": "1",
         ]
         if let sde = config[.sourceDateEpoch] { env["SOURCE_DATE_EPOCH"] = String(sde) }
-        if let proxy = config[.proxyURL] {
+        if let proxy = config[.proxyURL], !proxy.isEmpty {
             for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] { env[k] = proxy }
         }
         let exclude = config[.proxyExclude]

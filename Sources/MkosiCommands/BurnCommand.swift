@@ -1,12 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MkosiBuild
 import MkosiConfig
 import MkosiCore
 
 /// `mkosi burn DEVICE`: writes a disk or ESP image to a block device (or an image file) with
 /// `systemd-repart --empty=force --copy-from=`, as upstream, so the partition table is made
-/// anew for the medium's size. A device that is mounted (itself or one of its partitions) is
+/// anew for the medium's size; the disk keeps the image's GUID, so a medium of the image's size
+/// ends up byte for byte the image. A device that is mounted (itself or one of its partitions) is
 /// refused before anything is written.
 enum BurnCommand {
     static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
@@ -42,6 +44,8 @@ enum BurnCommand {
         Log.info("Burning 🔥🔥🔥 to medium…")
         try HostCommand.run(s.argv(for: argv, helper: RuntimeTools.helper),
                             display: Array(argv.dropLast(2)) + ["--copy-from=\(image)", device])
+        // repart gives the medium a new disk GUID; it keeps the image's, as a copy would.
+        try GPTHeader.setDiskGUID(device, try GPTHeader.diskGUID(image))
         Log.info("Burnt. 🔥🔥🔥")
         return 0
     }

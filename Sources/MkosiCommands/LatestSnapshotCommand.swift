@@ -70,7 +70,7 @@ enum LatestSnapshotCommand {
     static func fetch(_ config: Config, _ cwd: String, _ url: String) throws -> String {
         let s = try RuntimeTools.sandbox(config, cwd: cwd)
         var argv = ["curl", "--location", "--no-progress-meter", "--fail", "--retry", "2", "--connect-timeout", "20"]
-        if let proxy = config[.proxyURL] { argv += ["--proxy", proxy] }
+        if let proxy = config[.proxyURL], !proxy.isEmpty { argv += ["--proxy", proxy] }
         if !config[.proxyExclude].isEmpty { argv += ["--noproxy", config[.proxyExclude].joined(separator: ",")] }
         argv.append(url)
         do {

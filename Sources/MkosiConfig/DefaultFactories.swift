@@ -55,25 +55,20 @@ enum DefaultFactories {
             default: return .string(Compression.none.rawValue)
             }
         case .sourceDateEpoch:
-            var s = Env.get("SOURCE_DATE_EPOCH")
-            if let env = try v("environment").dict, let e = env["SOURCE_DATE_EPOCH"] { s = e }
-            return try ValueParser.sourceDateEpoch.parse(s, old: nil, env: context.env)
+            // Upstream looks for `SOURCE_DATE_EPOCH=` among the names of `Environment=` (never
+            // found, the names have no `=`): only the host's environment counts. So here.
+            return try ValueParser.sourceDateEpoch.parse(Env.get("SOURCE_DATE_EPOCH"), old: nil, env: context.env)
         case .proxyURL:
+            // Upstream splits the names of `Environment=` at `=`: a proxy variable set there
+            // makes the default the empty string (no proxy); otherwise the host's environment.
             let names: Set<String> = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"]
-            if let env = try v("environment").dict, let (_, value) = env.pairs.first(where: { names.contains($0.0) }) {
-                return .string(value)
-            }
+            if let env = try v("environment").dict, env.pairs.contains(where: { names.contains($0.0) }) { return .string("") }
             if let (_, value) = Env.all().first(where: { names.contains($0.0) }) { return .string(value) }
             return .null
         case .proxyExclude:
             let names: Set<String> = ["no_proxy", "NO_PROXY"]
-            var found: String? = nil
-            if let env = try v("environment").dict, let (_, value) = env.pairs.first(where: { names.contains($0.0) }) {
-                found = value
-            } else if let (_, value) = Env.all().first(where: { names.contains($0.0) }) {
-                found = value
-            }
-            guard let found else { return .null }
+            if let env = try v("environment").dict, env.pairs.contains(where: { names.contains($0.0) }) { return .list([.string("")]) }
+            guard let (_, found) = Env.all().first(where: { names.contains($0.0) }) else { return .null }
             return .list(found.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
         case .proxyPeerCertificate:
             for p in ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"] where FS.exists(p) {

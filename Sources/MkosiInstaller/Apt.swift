@@ -93,7 +93,7 @@ public struct Apt: PackageManager {
             "pkgCacheGen::ForceEssential \",\";",
         ]
         lines.append("DPkg::Options { " + dpkgOptions.map { "\"\($0)\";" }.joined(separator: " ") + " };")
-        if let proxy = config[.proxyURL] {
+        if let proxy = config[.proxyURL], !proxy.isEmpty {
             lines += ["Acquire::http::Proxy \"\(proxy)\";", "Acquire::https::Proxy \"\(proxy)\";"]
         }
         return lines.joined(separator: "\n") + "\n"

@@ -147,7 +147,7 @@ public struct Dnf: PackageManager {
         } else {
             argv += ["--config=/etc/dnf/dnf.conf", "--setopt=reposdir=/etc/yum.repos.d", "--setopt=varsdir=/etc/dnf/vars"]
         }
-        if let proxy = config[.proxyURL] { argv.append("--setopt=proxy=\(proxy)") }
+        if let proxy = config[.proxyURL], !proxy.isEmpty { argv.append("--setopt=proxy=\(proxy)") }
         return argv
     }
 

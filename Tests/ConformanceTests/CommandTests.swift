@@ -37,6 +37,21 @@ import Testing
         #expect(!boxed.stdout.contains("\"Image\": \"tools\""), "no tools image is made inside the box")
     }
 
+    /// As upstream: `Environment=` does not feed `SourceDateEpoch=` (only the host's
+    /// environment does), and a proxy variable there makes `ProxyUrl=`/`ProxyExclude=` empty.
+    @Test func environmentDoesNotFeedSourceDateEpochOrProxyDefaults() throws {
+        let d = try Dir(["mkosi.conf": "[Build]\nEnvironment=SOURCE_DATE_EPOCH=12345\n  http_proxy=http://proxy:3128\n  no_proxy=a,b\n"])
+        let r = try Shell.run(["env", "SOURCE_DATE_EPOCH=99", "https_proxy=http://host:1", mkosi, "--json", "summary"], cwd: d.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"SourceDateEpoch\": 99,"), "\(r.stdout)")
+        #expect(r.stdout.contains("\"ProxyUrl\": \"\","))
+        #expect(r.stdout.contains("\"ProxyExclude\": [\n                \"\"\n            ],"))
+        let plain = try Dir(["mkosi.conf": "[Build]\nEnvironment=FOO=bar\n"])
+        let h = try Shell.run(["env", "https_proxy=http://host:1", "no_proxy=x,y", mkosi, "--json", "summary"], cwd: plain.path)
+        #expect(h.stdout.contains("\"ProxyUrl\": \"http://host:1\","), "\(h.stdout)")
+        #expect(h.stdout.contains("\"ProxyExclude\": [\n                \"x\",\n                \"y\"\n            ],"))
+    }
+
     @Test func versionAndHelp() throws {
         let v = try run(["--version"])
         #expect(v.status == 0 && v.stdout.hasPrefix("mkosi "))
