@@ -9,10 +9,8 @@ import MkosiSandbox
 /// `.journal`, one file) or directory (one file per host), with upstream's limits (MaxUse=1T,
 /// KeepFree=1G, MaxFileSize=4G, MaxFiles=1 or 100).
 ///
-/// Upstream listens on vsock for VMs. Where there is no vsock (as on hosts without
-/// /dev/vhost-vsock) it listens on 127.0.0.1 and the guest connects to qemu's user-network
-/// gateway (10.0.2.2), which qemu maps to the host's loopback; for containers it listens on a
-/// UNIX socket bound into the container.
+/// It listens on the host's vsock for VMs, as upstream, and on a UNIX socket bound into the
+/// container for `mkosi boot`.
 public struct JournalRemote {
     public let process: HostCommand.Background
 
