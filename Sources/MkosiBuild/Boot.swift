@@ -225,6 +225,7 @@ enum Boot {
         try Tools.requireSystemd("ukify", context)
         let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
         let grubEFI = try Grub.wantEFI(context)
+        let profiles = try UKIProfiles.build(context, efi: efi, partitions: partitions)
         var ukis: [String] = []
         for (n, kernel) in kernels(context).enumerated() {
             var s = context.toolsSandbox()
@@ -252,8 +253,10 @@ enum Boot {
                 output = "boot/EFI/Linux/\(ukiName(context, kernel: kernel, roothash: roothash)).efi"
             }
             try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
+            for profile in profiles { inputs.append(Path.join(context.workspace, profile)) }
             let argv = try ukifyCommand(context, kernel: kernel, stub: stubName, initrds: initrdArguments,
                                         output: "/buildroot/\(output)", partitions: partitions, sandbox: &s)
+                + UKIProfiles.joinArguments(context, profiles: profiles)
             let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
             if try reuse?.restore(to: Path.join(context.root, output)) == true {
                 Log.info("Reusing the UKI \(output) (its inputs are unchanged)")

@@ -252,7 +252,7 @@ extension Settings {
                 globSuffixes: ["uki-profiles/*.conf"],
                 long: "--uki-profile",
                 metavar: "PATH",
-                support: .notYet(.refuse),
+                support: .honoured,
                 help: "Paths to [UKIProfile] config files (extra UKI profiles)"),
         Setting("Initrds",
                 .content,

@@ -73,12 +73,12 @@ import Testing
     /// and where it was set, with nothing left behind; runtime-only settings are warnings.
     @Test func unhonouredSettingsAreRefusedOrWarnedBeforeAnyWork() throws {
         let d = try Dir(["mkosi.conf": "[Distribution]\nDistribution=debian\nRelease=trixie\n[Output]\nFormat=directory\n"
-                            + "[Content]\nSELinuxRelabel=yes\n[Runtime]\nTPM=yes\n[Build]\nWorkspaceDirectory=ws\nToolsTree=default\n"])
+                            + "[Content]\nSELinuxRelabel=yes\n[Build]\nUseSubvolumes=yes\nWorkspaceDirectory=ws\nToolsTree=default\n"])
         try FileManager.default.createDirectory(atPath: d.path + "/ws", withIntermediateDirectories: true)
         let r = try run(["build"], in: d.path)
         #expect(r.status == 1)
         #expect(r.stderr.contains("mkosi.conf:7: SELinuxRelabel=enabled asks for SELinux relabelling, which is not implemented yet in this mkosi"), "\(r.stderr)")
-        #expect(r.stderr.contains("mkosi.conf:9: TPM=enabled is not honoured yet by this mkosi"), "\(r.stderr)")
+        #expect(r.stderr.contains("mkosi.conf:9: UseSubvolumes=enabled is not honoured yet by this mkosi"), "\(r.stderr)")
         #expect(!r.stderr.contains("Building") && !r.stderr.contains("Syncing"), "work started: \(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: d.path + "/ws").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() == ["mkosi.conf", "ws"])
@@ -128,10 +128,20 @@ import Testing
         }
     }
 
-    @Test func verbsNotImplementedYetFailClearly() throws {
-        let d = try Dir(["mkosi.conf": "[Content]\nPackages=a\n"])
-        let r = try run(["ssh"], in: d.path)
-        #expect(r.status == 1 && r.stderr.contains("not implemented yet"), "\(r.stderr)")
+    /// Verbs that need a running machine or a built image say what is missing.
+    @Test func runtimeVerbsSayWhatIsMissing() throws {
+        let d = try Dir(["mkosi.conf": "[Content]\nPackages=a\n[Runtime]\nMachine=nosuchvm\n"])
+        let ssh = try run(["ssh"], in: d.path)
+        #expect(ssh.status == 1 && ssh.stderr.contains("cannot SSH into virtual machine nosuchvm"), "\(ssh.stderr)")
+        for verb in ["journalctl", "serve", "burn"] {
+            let r = try run(verb == "burn" ? [verb, "/dev/null"] : [verb], in: d.path)
+            #expect(r.status != 0 && r.stderr.contains("has not been built yet") || r.stderr.contains("cannot be"), "\(verb): \(r.stderr)")
+        }
+        let sysupdate = try run(["sysupdate"], in: d.path)
+        #expect(sysupdate.status == 1 && sysupdate.stderr.contains("No sysupdate definitions directory specified"), "\(sysupdate.stderr)")
+        let snapshot = try run(["-d", "fedora", "--mirror=http://127.0.0.1:9", "latest-snapshot"], in: d.path)
+        #expect(snapshot.status != 0 && snapshot.stderr.contains("Could not get the latest snapshot from http://127.0.0.1:9/compose/"),
+                "\(snapshot.stderr)")
     }
 
     @Test func configurationErrorsExitOneAndNameTheFile() throws {

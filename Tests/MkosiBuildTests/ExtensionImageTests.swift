@@ -84,3 +84,15 @@ import Testing
         #expect(missing.contains("/nonexistent.key") && missing.contains("does not exist"), "\(missing)")
     }
 }
+
+struct GPTAndProfileTests {
+    @Test func crc32IsTheGPTOne() {
+        #expect(GPTHeader.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(GPTHeader.crc32([]) == 0)
+    }
+
+    @Test func profileSectionQuotesNonAlphanumericValues() {
+        let section = UKIProfiles.section(OrderedDict([("ID", "profile1"), ("TITLE", "Profile One")]))
+        #expect(section == "ID=profile1\nTITLE=\"Profile One\"\n")
+    }
+}

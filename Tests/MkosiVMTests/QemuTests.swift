@@ -69,4 +69,71 @@ struct QemuTests {
         let bytes: [UInt8] = (0..<255).map { UInt8($0) }
         #expect(Qemu.base64(bytes) == Data(bytes).base64EncodedString())
     }
+
+    @Test func runtimeDeviceArguments() throws {
+        #expect(Qemu.memoryArgument(ram: 2 << 30, maxMem: 0) == "2048M")
+        #expect(Qemu.memoryArgument(ram: 2 << 30, maxMem: 8 << 30) == "2048M,maxmem=8192M")
+        #expect(Qemu.machineArgument(arm: false, uefi: true, secureBoot: true, sharedMemory: true, cxl: true)
+                == "type=q35,smm=on,memory-backend=mem,cxl=on,hpet=off")
+        #expect(Qemu.machineArgument(arm: false, uefi: false, secureBoot: false, sharedMemory: false, cxl: false) == "type=q35,hpet=off")
+        #expect(Qemu.machineArgument(arm: true, uefi: true, secureBoot: true, sharedMemory: false, cxl: false) == "type=virt")
+
+        let blk = Qemu.rootDiskArguments(diskType: .virtioBlk, removable: false, size: 8192, pageSize: 4096, ephemeral: false)
+        #expect(blk == ["-blockdev", "driver=raw,node-name=mkosi,discard=unmap,file.driver=file,file.filename=/work/image,file.aio=threads,cache.direct=on,cache.no-flush=off",
+                        "-device", "virtio-blk-pci,drive=mkosi,bootindex=1"])
+        // Removable= moves the disk to virtio-scsi; odd sizes get no direct I/O.
+        let removable = Qemu.rootDiskArguments(diskType: .virtioBlk, removable: true, size: 8191, pageSize: 4096, ephemeral: true)
+        #expect(removable.prefix(2) == ["-device", "virtio-scsi-pci,id=mkosi"])
+        #expect(removable.last == "scsi-hd,device_id=mkosi,removable=on,drive=mkosi,bootindex=1")
+        #expect(removable[3].hasSuffix("cache.direct=off,cache.no-flush=on"))
+        #expect(Qemu.rootDiskArguments(diskType: .nvme, removable: false, size: 0, pageSize: 4096, ephemeral: false).last
+                == "nvme,serial=mkosi,drive=mkosi,bootindex=1")
+
+        let drive = Drive(id: "data", size: 1 << 20, directory: "/srv", options: "read-only=on", fileId: "data", flags: ["persist"])
+        #expect(Qemu.driveFile(drive, machine: "vm", unique: "x") == "/srv/mkosi-drive-vm-data")
+        #expect(Qemu.driveFile(Drive(id: "a", size: 1, directory: nil, options: nil, fileId: "f", flags: []), machine: "vm", unique: "x")
+                == "/var/tmp/mkosi-drive-vm-f-x")
+        #expect(Qemu.driveArguments(drive, path: "/work/drive-data") == ["-blockdev",
+                "driver=raw,node-name=data,file.driver=file,file.filename=/work/drive-data,file.aio=threads,file.locking=off,cache.direct=on,cache.no-flush=on,read-only=on"])
+
+        #expect(Qemu.nicArguments(.user, forward: (40000, 2222)) == ["-nic", "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:40000-:2222"])
+        #expect(Qemu.nicArguments(.none, forward: nil) == ["-nic", "none"])
+        #expect(Qemu.hashCID([1, 0, 0, 0]) == 3 && Qemu.hashCID([0x10, 0x20, 0x30, 0x40]) == 0x4030_2010
+                && Qemu.hashCID([0xFF, 0xFF, 0xFF, 0xFF]) == 0xFFFF_FFFE)
+    }
+
+    @Test func emulatedMachinesGetTheHostsCPUsByDefault() {
+        #expect(Qemu.vCPUs(1, isDefault: true, kvm: false, hostCPUs: 2) == 2)
+        #expect(Qemu.vCPUs(1, isDefault: true, kvm: false, hostCPUs: 64) == 4)
+        #expect(Qemu.vCPUs(1, isDefault: true, kvm: true, hostCPUs: 8) == 1)
+        #expect(Qemu.vCPUs(1, isDefault: false, kvm: false, hostCPUs: 8) == 1)
+        #expect(Qemu.vCPUs(0, isDefault: false, kvm: true, hostCPUs: 8) == 8)
+        #expect(Qemu.vCPUs(3, isDefault: false, kvm: false, hostCPUs: 2) == 3)
+    }
+
+    @Test func tpmAutoOnlyWithKVM() {
+        #expect(Qemu.wantTPM(.auto, uefi: true, kvm: true, available: true))
+        #expect(!Qemu.wantTPM(.auto, uefi: true, kvm: false, available: true))
+        #expect(!Qemu.wantTPM(.auto, uefi: false, kvm: true, available: true))
+        #expect(!Qemu.wantTPM(.auto, uefi: true, kvm: true, available: false))
+        #expect(Qemu.wantTPM(.enabled, uefi: false, kvm: false, available: false))
+        #expect(!Qemu.wantTPM(.disabled, uefi: true, kvm: true, available: true))
+    }
+
+    @Test func stateFileRoundTrips() throws {
+        let state = VMState(machine: "hello", pid: 42, proxyCommand: "socat - TCP:127.0.0.1:4000", sshKey: "/p/mkosi.key")
+        #expect(state.json == "{\n    \"Machine\": \"hello\",\n    \"Pid\": 42,\n    \"ProxyCommand\": \"socat - TCP:127.0.0.1:4000\",\n    \"SshKey\": \"/p/mkosi.key\"\n}\n")
+        #expect(try VMState.parse(state.json) == state)
+        let noKey = VMState(machine: "m", pid: 1, proxyCommand: "socat - VSOCK-CONNECT:7:%p", sshKey: nil)
+        #expect(try VMState.parse(noKey.json) == noKey)
+        #expect(throws: MkosiError.self) { try VMState.parse("{}") }
+    }
+
+    @Test func containerCommandLineHasOnlyTheBasics() throws {
+        let config = Config(image: "main", files: [], values: [
+            "kernel_command_line_extra": .list([.string("systemd.hostname=c"), .string("FOO=a b")]),
+        ], origins: [:], directory: nil)
+        #expect(Qemu.commandLineExtra(config, forContainer: true)
+                == ["systemd.wants=network.target", "SYSTEMD_SULOGIN_FORCE=1", "systemd.hostname=c", "FOO=\"a b\""])
+    }
 }
