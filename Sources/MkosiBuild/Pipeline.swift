@@ -97,7 +97,9 @@ public enum Pipeline {
         // Volatile packages come after the cache and the build scripts, so they are never cached.
         try step("volatile packages") { try installer?.install(config[.volatilePackages]) }
         try step("extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
-        try step("postinst scripts") { try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context) }
+        try step("postinst scripts") {
+            try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context, extras: try buildDirectoryExtras(config))
+        }
         try Configure.clockEpoch(context)
         try Boot.fixupVmlinuzLocation(context)
         try Firstboot.autologin(context)
@@ -128,7 +130,9 @@ public enum Pipeline {
         try step("remove duplicates of the base trees") { try BaseTrees.removeDuplicates(context) }
         try cleanPackageMetadata(context)
         try step("remove files") { try removeFiles(context) }
-        try step("finalize scripts") { try Scripts.run(config[.finalizeScripts], arguments: [], context: context) }
+        try step("finalize scripts") {
+            try Scripts.run(config[.finalizeScripts], arguments: [], context: context, extras: try buildDirectoryExtras(config))
+        }
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
         try step("SourceDateEpoch mtimes") { try normalizeModificationTimes(context) }
@@ -176,6 +180,19 @@ public enum Pipeline {
         var extras = Scripts.Extras(network: false)
         extras.binds.append((context.outputDirectory, "/work/out", false))
         try Scripts.run(scripts, arguments: [], context: context, extras: extras)
+    }
+
+    /// Post-installation and finalize scripts see the build directory (`BuildDirectory=`)
+    /// read-only at `/work/build`, named by `$BUILDDIR`, as upstream.
+    static func buildDirectoryExtras(_ config: Config) throws -> Scripts.Extras {
+        var extras = Scripts.Extras()
+        if let buildDir = config[.buildDirectory] {
+            let sub = config.buildSubdirectory(buildDir)
+            try FS.makeDirectories(sub)
+            extras.binds.append((sub, "/work/build", true))
+            extras.environment["BUILDDIR"] = "/work/build"
+        }
+        return extras
     }
 
     /// Build scripts run in the build overlay. What they install into `$DESTDIR` is copied into
