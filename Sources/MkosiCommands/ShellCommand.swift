@@ -75,18 +75,9 @@ enum ShellCommand {
             try FS.writeAtomically(file, String(decoding: credential.value, as: UTF8.self), mode: 0o600)
             argv.append("--load-credential=\(credential.name):\(file)")
         }
-        func bind(_ source: String, _ target: String) {
-            let owner = FS.ownerID(source) ?? 0
-            argv.append("--bind=\(source):\(target):norbind,\(owner != 0 ? "rootidmap" : "noidmap")")
-        }
-        if main[.runtimeBuildSources] {
-            for tree in main[.buildSources] {
-                bind(tree.source, tree.target.map { "/work/src/" + $0.drop(while: { $0 == "/" }) } ?? "/work/src")
-            }
-            if let buildDir = main[.buildDirectory] { bind(main.buildSubdirectory(buildDir), "/work/build") }
-        }
-        for tree in main[.runtimeTrees] {
-            bind(tree.source, tree.target.map { $0.hasPrefix("/") ? $0 : Path.join("/root/src", $0) } ?? "/root/src")
+        for share in Qemu.runtimeShares(main) {
+            let owner = FS.ownerID(share.source) ?? 0
+            argv.append("--bind=\(share.source):\(share.target):norbind,\(owner != 0 ? "rootidmap" : "noidmap")")
         }
         if main[.bindUser] {
             guard let user = invokingUser(), user != "root" else {

@@ -237,7 +237,7 @@ public struct Qemu {
             Log.info("Emulating \(cpus) CPUs: CPUs= is not set, and qemu runs each emulated CPU in a thread of its own")
         }
         let arm = config.architecture == .arm64
-        let shares = runtimeShares()
+        let shares = Qemu.runtimeShares(config)
         let sharedMemory = !shares.isEmpty || format == .directory
         let cxl = config[.cxl] && (config.architecture == .x86_64 || arm)
 
@@ -452,10 +452,11 @@ public struct Qemu {
         throw MkosiError(.failed, "Failed to find an unused VSock connection ID")
     }
 
-    /// What the guest mounts through virtiofs besides its root: with `RuntimeBuildSources=`, the
-    /// build sources at `/work/src/<target>` and the build directory at `/work/build` (where the
-    /// build scripts saw them), then `RuntimeTrees=` at `/root/src/<target>`.
-    func runtimeShares() -> [(source: String, target: String)] {
+    /// What a booted image gets shared from the host besides its root (virtiofs in `vm`, bind
+    /// mounts in `shell`/`boot`): with `RuntimeBuildSources=`, the build sources at
+    /// `/work/src/<target>` and the build directory at `/work/build` (where the build scripts saw
+    /// them), then `RuntimeTrees=` at `/root/src/<target>`.
+    public static func runtimeShares(_ config: Config) -> [(source: String, target: String)] {
         var shares: [(source: String, target: String)] = []
         if config[.runtimeBuildSources] {
             for tree in config[.buildSources] {

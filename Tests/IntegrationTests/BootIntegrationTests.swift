@@ -23,28 +23,20 @@ extension BuildIntegrationTests {
     /// Runs `argv` until `marker` appears in its output (or `timeout` passes), then sends
     /// SIGTERM and waits. Returns whether the marker appeared and the output.
     func runUntil(_ argv: [String], cwd: String, marker: String, timeout: TimeInterval) throws -> (Bool, String) {
-        let log = cwd + "/run-\(UUID().uuidString).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        var text = ""
-        while Date() < deadline && process.isRunning {
-            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if text.contains(marker) { break }
-            usleep(500_000)
-        }
-        process.terminate()
-        process.waitUntilExit()
-        text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? text
+        let process = try Background(argv, cwd: cwd)
+        _ = process.wait(for: marker, timeout: timeout)
+        process.stop()
+        let text = process.output
         return (text.contains(marker), text)
+    }
+
+    /// A scratch project holding a copy of examples/hello (the README's main job) plus `files`.
+    func exampleProject(_ files: [String: String] = [:]) throws -> Project {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let p = try Project(files)
+        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        return p
     }
 
     /// GPT partitions of `image`: type GUID, byte offset and size.
@@ -94,10 +86,7 @@ extension BuildIntegrationTests {
     /// login prompt with a hostname passed by KernelCommandLineExtra= at run time, and `mkosi
     /// boot`; nothing outlives mkosi.
     @Test func exampleBuildsABootableDiskThatBoots() throws {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let p = try Project([:])
-        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let p = try exampleProject()
         // The shared tools tree instead of one per project.
         let tools = "--tools-tree=\(Self.toolsTree)"
         let r = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
@@ -119,18 +108,15 @@ extension BuildIntegrationTests {
         }
 
         // Processes that were there before (e.g. a VM someone else runs) are not ours to judge.
-        func pids(_ pattern: String) throws -> Set<String> {
-            Set(try Shell.run(["pgrep", "-f", pattern]).stdout.split(separator: "\n").map(String.init))
-        }
-        let qemuBefore = try pids("qemu-system"), virtiofsdBefore = try pids("virtiofsd")
+        let qemuBefore = try Self.pids("qemu-system"), virtiofsdBefore = try Self.pids("virtiofsd")
         // A runtime tree shared through virtiofsd: the guest mounts it from the fstab.extra credential.
         let (booted, text) = try runUntil([mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest",
                                            "--runtime-tree=\(p.dir)/mkosi.extra:/root/src", "vm"],
                                           cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
         #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
         #expect(text.contains("Mounted sysroot-root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
-        #expect(try pids("virtiofsd").subtracting(virtiofsdBefore).isEmpty, "virtiofsd outlived mkosi vm")
-        #expect(try pids("qemu-system").subtracting(qemuBefore).isEmpty, "qemu outlived mkosi vm")
+        #expect(try Self.pids("virtiofsd").subtracting(virtiofsdBefore).isEmpty, "virtiofsd outlived mkosi vm")
+        #expect(try Self.pids("qemu-system").subtracting(qemuBefore).isEmpty, "qemu outlived mkosi vm")
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
         #expect(!temps.contains { $0.hasPrefix("mkosi-vm-") }, "vm left temporary files")
 

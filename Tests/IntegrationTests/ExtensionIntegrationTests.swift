@@ -201,10 +201,7 @@ extension BuildIntegrationTests {
     /// `UnifiedKernelImages=no`: the example boots through a Type #1 boot loader entry (kernel
     /// and initrd beside it in /boot, no UKI).
     @Test func type1EntryBoots() throws {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let p = try Project(["mkosi.conf.d/90-type1.conf": "[Content]\nUnifiedKernelImages=no\n"])
-        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let p = try exampleProject(["mkosi.conf.d/90-type1.conf": "[Content]\nUnifiedKernelImages=no\n"])
         let tools = "--tools-tree=\(Self.toolsTree)"
         let r = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(3000))")
@@ -221,13 +218,10 @@ extension BuildIntegrationTests {
     /// Debian's signed shim and MokManager as the ESP's boot loader with systemd-boot as shim's
     /// second stage; qemu's default firmware (SeaBIOS) boots it through grub to the login prompt.
     @Test func biosGrubAndShim() throws {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let p = try Project(["mkosi.conf.d/90-grub.conf": "[Content]\nBiosBootloader=grub\nShimBootloader=signed\n"
-                             + "Packages=grub-pc-bin\n  shim-signed\n"
-                             // Without mkosi vm's credentials, systemd-firstboot would ask for a locale on the console.
-                             + "KernelCommandLine=console=ttyS0 systemd.firstboot=off\n"])
-        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let p = try exampleProject(["mkosi.conf.d/90-grub.conf": "[Content]\nBiosBootloader=grub\nShimBootloader=signed\n"
+                                    + "Packages=grub-pc-bin\n  shim-signed\n"
+                                    // Without mkosi vm's credentials, systemd-firstboot would ask for a locale on the console.
+                                    + "KernelCommandLine=console=ttyS0 systemd.firstboot=off\n"])
         let tools = "--tools-tree=\(Self.toolsTree)"
         let r = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(3000))")

@@ -65,10 +65,7 @@ extension BuildIntegrationTests {
     /// `mkosi journalctl` then reads that boot's journal from the disk. Then `serve`, `burn`,
     /// `init`, `latest-snapshot`, and the same example as a directory booted in a VM.
     @Test func sshJournalctlAndTheOtherRuntimeVerbs() throws {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let p = try Project(["mkosi.conf.d/50-ssh.conf": "[Content]\nPackages=openssh-server\n"])
-        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let p = try exampleProject(["mkosi.conf.d/50-ssh.conf": "[Content]\nPackages=openssh-server\n"])
         let tools = "--tools-tree=\(Self.toolsTree)"
         #expect(try Shell.run([mkosi, "genkey"], cwd: p.dir).status == 0)
         let build = try Shell.run([mkosi, tools, "build"], cwd: p.dir)
