@@ -2,6 +2,7 @@
 #include "clinux.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -14,12 +15,96 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 const int MKOSI_CLONE_NEWNS = CLONE_NEWNS;
 const int MKOSI_CLONE_NEWUSER = CLONE_NEWUSER;
 
 int mkosi_unshare(int flags) { return unshare(flags); }
+
+/* Forks a helper that waits until `gate` reaches end of file, then runs argv[0] with the target
+ * PID as its first argument. */
+static pid_t spawn_id_mapper(char *const argv[], int gate_read, int gate_write, pid_t target) {
+        pid_t pid = fork();
+        if (pid != 0)
+                return pid;
+        close(gate_write);
+        char c;
+        while (read(gate_read, &c, 1) < 0 && errno == EINTR)
+                ;
+        char pidbuf[32];
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int) target);
+        size_t n = 0;
+        while (argv[n])
+                n++;
+        char **args = calloc(n + 2, sizeof(char *));
+        if (!args)
+                _exit(127);
+        args[0] = argv[0];
+        args[1] = pidbuf;
+        for (size_t i = 1; i < n; i++)
+                args[i + 1] = argv[i];
+        execv(argv[0], args);
+        _exit(127);
+}
+
+static int wait_for(pid_t pid) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 127;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int mkosi_become_root_in_user_namespace(char *const uidmap[], char *const gidmap[]) {
+        /* The maps can only be written once the namespace exists, and only from outside it: the
+         * helpers are forked first and held at a pipe until the unshare is done. */
+        int gate[2];
+        if (pipe2(gate, O_CLOEXEC) < 0)
+                return -1;
+        pid_t self = getpid();
+        pid_t u = spawn_id_mapper(uidmap, gate[0], gate[1], self);
+        pid_t g = u > 0 ? spawn_id_mapper(gidmap, gate[0], gate[1], self) : -1;
+        if (u < 0 || g < 0) {
+                int e = errno;
+                close(gate[0]);
+                close(gate[1]);
+                if (u > 0) {
+                        kill(u, SIGKILL);
+                        wait_for(u);
+                }
+                errno = e;
+                return -1;
+        }
+        close(gate[0]);
+        int r = unshare(CLONE_NEWUSER);
+        int e = errno;
+        if (r < 0) {
+                kill(u, SIGKILL);
+                kill(g, SIGKILL);
+        }
+        close(gate[1]);
+        int su = wait_for(u), sg = wait_for(g);
+        if (r < 0) {
+                errno = e;
+                return -1;
+        }
+        if (su != 0)
+                return su;
+        if (sg != 0)
+                return sg;
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return -1;
+        /* Changing IDs made the process undumpable, which would make its /proc files belong to
+         * the host's root. */
+        (void) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        return 0;
+}
 
 int mkosi_unshare_network(void) {
         if (unshare(CLONE_NEWNET) < 0)

@@ -57,7 +57,7 @@ public final class BuildContext: InstallerContext {
         self.config = config
         self.args = args
         self.cwd = cwd
-        unprivileged = getuid() != 0
+        unprivileged = !Privileges.keepsOwnership
         helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)

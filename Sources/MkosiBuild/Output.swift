@@ -193,6 +193,7 @@ public enum Output {
     static func place(_ context: BuildContext) throws {
         let out = context.outputDirectory
         try FS.makeDirectories(out)
+        Privileges.handOver(out)
         for name in try FS.listDirectory(context.staging) {
             let from = Path.join(context.staging, name), to = Path.join(out, name)
             if rename(from, to) != 0 {
@@ -212,6 +213,7 @@ public enum Output {
                 }
             }
             if let mode = context.config[.outputMode] { chmod(to, mode_t(mode)) }
+            Privileges.handOver(to)
         }
         Log.info("\(Terminal.bold(context.config.outputWithCompression)) written to \(out)")
     }

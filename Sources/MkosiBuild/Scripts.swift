@@ -145,7 +145,7 @@ extension Scripts {
         var env: [String: String] = [
             "DISTRIBUTION": config.distribution.rawValue, "RELEASE": config.release,
             "ARCHITECTURE": config.architecture.rawValue, "SRCDIR": "/work/src",
-            "MKOSI_UID": String(getuid()), "MKOSI_GID": String(getgid()), "MKOSI_DEBUG": Log.isDebug ? "1" : "0",
+            "MKOSI_UID": String(Privileges.hostUID), "MKOSI_GID": String(Privileges.current.hostGID), "MKOSI_DEBUG": Log.isDebug ? "1" : "0",
         ]
         if let name = try? context.distribution.architectureName(config.architecture), config.distribution != .custom {
             env["DISTRIBUTION_ARCHITECTURE"] = name

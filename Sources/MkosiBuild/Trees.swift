@@ -38,7 +38,7 @@ public enum TreeCopy {
             } else if isTarball(name) {
                 argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && tar -x --keep-directory-symlink -C \"$1\" -f /work/tree", "sh", target]
             } else if name.hasSuffix(".raw") {
-                guard getuid() == 0 else {
+                guard Privileges.isHostRoot else {
                     throw MkosiError(.failed, "\(tree.source) is a disk image, which needs root to be read",
                                      hint: "Give it a target (SRC:DST) to copy the file itself, or build as root")
                 }
@@ -84,7 +84,7 @@ public enum BaseTrees {
                 s.bind(path, "/work/base", readOnly: true)
                 try context.run(["cp", "-a", "--reflink=auto", "--no-target-directory", "/work/base", "/buildroot"], in: s)
             } else if path.hasSuffix(".raw") {
-                guard getuid() == 0 else {
+                guard Privileges.isHostRoot else {
                     throw MkosiError(.failed, "Base tree \(path) is a disk image, which needs root to be read",
                                      hint: "Use a directory or tarball base tree, or build as root")
                 }
@@ -107,7 +107,7 @@ extension BaseTrees {
         let directory = context.workspace + "/bases/\(context.baseLayers.count)-" + Path.basename(path)
         try FS.makeDirectories(directory)
         if path.hasSuffix(".raw") {
-            guard getuid() == 0 else {
+            guard Privileges.isHostRoot else {
                 throw MkosiError(.failed, "Base tree \(path) is a disk image, which needs root to be read",
                                  hint: "Use a directory or tarball base tree, or build as root")
             }

@@ -25,6 +25,7 @@ enum BuildCommand {
         guard let main = loaded.main else { return nil }
         let directory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
         try FS.makeDirectories(directory)
+        Privileges.handOver(directory)
         return try FileLock.acquire(directory, waiting: "Waiting for the other mkosi building into \(directory) to finish")
     }
 
@@ -43,7 +44,7 @@ enum BuildCommand {
             }
         }
         for image in loaded.images { try InputCheck.run(image, cwd: loaded.cwd) }
-        if getuid() != 0, let image = loaded.images.first(where: { !$0[.repartOffline] && $0.format.isPartitionedImage }) {
+        if !Privileges.isHostRoot, let image = loaded.images.first(where: { !$0[.repartOffline] && $0.format.isPartitionedImage }) {
             throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
                                     hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")
         }
@@ -54,6 +55,10 @@ enum BuildCommand {
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return
+        }
+        if let reason = Privileges.flattenedBecause {
+            Log.warningOnce("Building as a regular user without a subordinate ID range: ownership will be flattened, "
+                            + "every file of the image will be owned by root (\(reason))")
         }
         try checkCaches(loaded, outputExists: exists)
         if args.wipeBuildDir {
@@ -182,7 +187,7 @@ enum BoxCommand {
         try ToolsTree.prepare(loaded)
         buildLock?.release()
         env["MKOSI_DEFAULT_TOOLS_TREE_PATH"] = tree
-        var s = Sandbox.withTools(tree: tree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: tree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         for dir in ["/home", "/root", "/srv", "/mnt", "/media", "/opt", "/var", "/tmp", "/run", "/dev"] {
             s.bind(dir, readOnly: false, optional: true)
         }

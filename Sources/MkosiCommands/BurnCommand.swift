@@ -25,7 +25,7 @@ enum BurnCommand {
         let device = Path.isAbsolute(target) ? target : Path.join(loaded.cwd, target)
         let status = FS.stat(device)
         if status?.isBlockDevice ?? false {
-            guard getuid() == 0 else {
+            guard Privileges.isHostRoot else {
                 throw MkosiError(.failed, "Writing to the block device \(device) needs root", hint: "Run it with sudo or as root")
             }
             if let mount = try mountedPartition(of: device) {

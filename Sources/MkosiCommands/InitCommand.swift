@@ -9,7 +9,7 @@ import MkosiCore
 /// /etc/tmpfiles.d when that would be / or /root), as upstream.
 enum InitCommand {
     static func directory() -> String {
-        let home = Env.get("HOME").flatMap { $0.isEmpty ? nil : $0 } ?? (getuid() == 0 ? "/root" : "/")
+        let home = Env.get("HOME").flatMap { $0.isEmpty ? nil : $0 } ?? (Privileges.hostUID == 0 ? "/root" : "/")
         let config = Env.get("XDG_CONFIG_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? Path.join(home, ".config")
         if config == "/" || config == "/root" { return "/etc/tmpfiles.d" }
         return Path.join(config, "user-tmpfiles.d")

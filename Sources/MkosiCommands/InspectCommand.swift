@@ -19,7 +19,7 @@ enum InspectCommand {
         }
         let output = try RuntimeTools.output(main, cwd: loaded.cwd, verb: loaded.args.verb)
         let isDirectory = FS.isDirectory(output)
-        if !isDirectory && getuid() != 0 {
+        if !isDirectory && !Privileges.isHostRoot {
             throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' on a disk image needs root (\(tool) --image= uses a loop device)",
                              hint: "Run it with sudo or as root")
         }

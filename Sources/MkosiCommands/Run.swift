@@ -13,6 +13,24 @@ public enum Mkosi {
 
     public static let usageLine = "usage: mkosi [options…] [verb] [-- args…]   (mkosi --help for details)"
 
+    /// Run first in `main`, while the process has one thread: a regular user about to build (or
+    /// clean) becomes root of a user namespace mapping their subordinate IDs, so that the image
+    /// keeps its files' owners (see `Privileges`). Returns an exit status when that fails.
+    public static func enterBuildNamespace(_ argv: [String]) -> Int32? {
+        guard getuid() != 0, let parsed = try? CommandLineParser.parse(argv, cwd: FS.currentDirectory()),
+              parsed.args.verb.needsBuild || parsed.args.verb == .clean, !parsed.args.help, !parsed.args.version else { return nil }
+        do {
+            _ = try Privileges.enterSubordinateRange()
+            return nil
+        } catch let error as MkosiError {
+            report(error)
+            return error.exitStatus
+        } catch {
+            Log.error("\(error)")
+            return 1
+        }
+    }
+
     /// Runs `mkosi` with `argv` (without the program name) and returns the exit status.
     public static func run(_ argv: [String]) -> Int32 {
         let resources = BuiltinResources()

@@ -18,7 +18,7 @@ enum RuntimeTools {
             throw MkosiError(.failed, "The tools tree \(tree) has not been built yet",
                              hint: "Run 'mkosi build' first (ToolsTree=default builds it)")
         }
-        var s = Sandbox.withTools(tree: config.toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: config.toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         if devices {
             s.bind("/dev", "/dev")
             s.bind("/sys", "/sys", readOnly: true)

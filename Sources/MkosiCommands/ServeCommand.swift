@@ -41,7 +41,7 @@ enum ServeCommand {
     static func wantStorageTarget(_ config: Config, tree: String) throws -> Bool {
         let setting = config[.storageTargetMode]
         guard setting != .disabled else { return false }
-        if setting == .auto && getuid() != 0 { return false }
+        if setting == .auto && !Privileges.isHostRoot { return false }
         guard config.format == .disk else {
             if setting == .enabled { throw MkosiError.config("Storage target mode is only supported for the 'disk' output format") }
             return false

@@ -31,7 +31,7 @@ enum ShellCommand {
         guard main.format == .directory || (main.format == .disk && main.compression == .none) else {
             throw MkosiError(.unsupported, "'\(loaded.args.verb.rawValue)' works on directory and uncompressed disk images (Format=\(main.format.rawValue))")
         }
-        guard getuid() == 0 else {
+        guard Privileges.isHostRoot else {
             throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' needs root (systemd-nspawn)",
                              hint: "Run it with sudo or as root")
         }
@@ -142,7 +142,7 @@ enum ShellCommand {
     /// The user mkosi was started by: `SUDO_USER` under sudo, else the owner of the process.
     static func invokingUser() -> String? {
         if let user = Env.get("SUDO_USER"), !user.isEmpty { return user }
-        guard let pw = getpwuid(getuid()), let name = pw.pointee.pw_name else { return nil }
+        guard let pw = getpwuid(Privileges.hostUID), let name = pw.pointee.pw_name else { return nil }
         return String(cString: name)
     }
 

@@ -20,7 +20,7 @@ enum SysupdateCommand {
         guard let sysupdate = ["/usr/lib/systemd/systemd-sysupdate", "/usr/bin/systemd-sysupdate"].first(where: { FS.isExecutable(tree + $0) }) else {
             throw MkosiError(.failed, "Could not find systemd-sysupdate\(main.toolsTree.map { " in the tools tree \($0)" } ?? "")")
         }
-        guard getuid() == 0 else {
+        guard Privileges.isHostRoot else {
             throw MkosiError(.failed, "'mkosi sysupdate' updates this machine and needs root", hint: "Run it with sudo or as root")
         }
         let output = try RuntimeTools.output(main, cwd: loaded.cwd, verb: .sysupdate)

@@ -291,7 +291,7 @@ public enum CommandLineParser {
     }
 
     static func currentUserName() -> String {
-        if let pw = getpwuid(getuid()) { return String(cString: pw.pointee.pw_name) }
+        if let pw = getpwuid(Privileges.hostUID) { return String(cString: pw.pointee.pw_name) }
         return Env.get("USER") ?? "root"
     }
 }

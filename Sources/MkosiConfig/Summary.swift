@@ -205,7 +205,7 @@ public enum UserDirectories {
     public static func cache() -> String {
         if let e = Env.get("XDG_CACHE_HOME"), !e.isEmpty { return e }
         if let e = Env.get("CACHE_DIRECTORY"), !e.isEmpty { return e }
-        if getuid() >= 1000, let home = Env.get("HOME"), home != "/" { return Path.join(home, ".cache") }
+        if Privileges.hostUID >= 1000, let home = Env.get("HOME"), home != "/" { return Path.join(home, ".cache") }
         return "/var/cache"
     }
 

@@ -124,7 +124,7 @@ public enum Path {
         if user.isEmpty {
             if let h = getenv("HOME") {
                 home = String(cString: h)
-            } else if let pw = getpwuid(getuid()) {
+            } else if let pw = getpwuid(Privileges.hostUID) {
                 home = String(cString: pw.pointee.pw_dir)
             }
         } else if let pw = getpwnam(String(user)) {

@@ -51,6 +51,9 @@ public enum SandboxHelper {
         guard !command.isEmpty else { fail("no command given", errno: 0) }
 
         let uid = getuid(), gid = getgid()
+        // Overlayfs outside the host's user namespace (our own, or the subordinate-range one
+        // mkosi builds in) keeps its metadata in user.* xattrs.
+        let userXattr = userns || !inInitialUserNamespace()
         if userns {
             check(mkosi_unshare(MKOSI_CLONE_NEWUSER | MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
             writeFile("/proc/self/setgroups", "deny\n")
@@ -69,7 +72,7 @@ public enum SandboxHelper {
         check(mkosi_pivot_root(".", "oldroot"), "pivot_root")
         check(chdir("/"), "chdir /")
 
-        for op in ops { apply(op, userns: userns) }
+        for op in ops { apply(op, userXattr: userXattr) }
 
         check(chdir("/newroot"), "chdir /newroot")
         check(mkosi_pivot_root(".", "."), "pivot_root into the new root")
@@ -86,7 +89,19 @@ public enum SandboxHelper {
         fail("executing \(command[0])", errno: errno, status: 127)
     }
 
-    static func apply(_ op: [String], userns: Bool) {
+    /// Whether `/proc/self/uid_map` is the identity map of the host's user namespace.
+    static func inInitialUserNamespace() -> Bool {
+        let fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0 else { return true }
+        let fields = String(decoding: buf[0..<n], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return fields == ["0", "0", "4294967295"]
+    }
+
+    static func apply(_ op: [String], userXattr: Bool) {
         let dst = { (p: String) in "/newroot" + (p.hasPrefix("/") ? p : "/" + p) }
         switch op[0] {
         case "--tmpfs":
@@ -159,7 +174,7 @@ public enum SandboxHelper {
             mkdirs(dst(op[4]))
             // No upper directory: a read-only union of the lower directories.
             var options = op[2].isEmpty ? "lowerdir=\(lower)" : "lowerdir=\(lower),upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
-            if userns { options += ",userxattr" }
+            if userXattr { options += ",userxattr" }
             check(mount("overlay", dst(op[4]), "overlay", 0, options), "overlay on \(op[4])")
         default:
             fail("unknown operation \(op[0])", errno: 0)

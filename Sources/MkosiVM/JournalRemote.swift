@@ -33,7 +33,7 @@ public struct JournalRemote {
         try FS.makeDirectories(directory)
         try FS.writeAtomically(temp + "/journal-remote.conf",
                                "[Remote]\nMaxUse=1T\nKeepFree=1G\nMaxFileSize=4G\nMaxFiles=\(single ? 1 : 100)\n")
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(temp, "/work/vm")
         s.bind(directory, "/work/journal")
         s.bind(temp + "/journal-remote.conf", "/etc/systemd/journal-remote.conf", readOnly: true)

@@ -254,7 +254,7 @@ public struct Qemu {
                     "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0,id=rng-device0",
                     "-device", "virtio-balloon,free-page-reporting=on", "-no-user-config"]
         if sharedMemory { argv += ["-object", "memory-backend-memfd,id=mem,size=\(config[.ram] >> 20)M,share=on"] }
-        if config[.runtimeNetwork] == .interface && getuid() != 0 {
+        if config[.runtimeNetwork] == .interface && !Privileges.isHostRoot {
             throw MkosiError.config("RuntimeNetwork=interface requires root privileges")
         }
         let journal = try config[.forwardJournal].map { try forwardJournal($0, temp: temp, owned: owned, cid: cid) }
@@ -477,7 +477,7 @@ public struct Qemu {
     /// for `auto` where machined does not run (as on hosts whose PID 1 is not systemd).
     public static func machinedSocket(_ setting: ConfigFeature) throws -> String? {
         guard setting != .disabled else { return nil }
-        let runtime = getuid() == 0 ? "/run" : (Env.get("XDG_RUNTIME_DIR") ?? "/run/user/\(getuid())")
+        let runtime = Privileges.isHostRoot ? "/run" : (Env.get("XDG_RUNTIME_DIR") ?? "/run/user/\(Privileges.hostUID)")
         let socket = runtime + "/systemd/machine/io.systemd.Machine"
         guard FS.stat(socket)?.isSocket ?? false else {
             if setting == .enabled {
@@ -497,7 +497,7 @@ public struct Qemu {
         if let cid { fields += [("vSockCid", .int(Int(cid))), ("sshAddress", .string("vsock/\(cid)"))] }
         if let key = config[.sshKey] { fields.append(("sshPrivateKeyPath", .string(key))) }
         fields.append(("allocateUnit", .bool(true)))
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(Path.dirname(socket), Path.dirname(socket))
         let call = ["varlinkctl", "call", socket, "io.systemd.Machine.Register", JSON.object(fields).serialized(indent: nil)]
         try HostCommand.capture(s.argv(for: call, helper: helper), display: call)
@@ -511,12 +511,12 @@ public struct Qemu {
                              hint: toolsTree == nil ? "Install virtiofsd, or use ToolsTree=default" : "Add virtiofsd to ToolsTreePackages=")
         }
         let socket = "/work/vm/virtiofs-\(index).sock"
-        var v = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var v = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         v.bind(temp, "/work/vm")
         v.bind(share, "/work/shared")
         var daemon = [virtiofsd, "--socket-path=\(socket)", "--shared-dir=/work/shared", "--xattr", "--sandbox=none",
                       "--log-level=error"]
-        daemon += root && getuid() == 0 ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
+        daemon += root && Privileges.isHostRoot ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
                                         : ["--inode-file-handles=never"]
         let process = try HostCommand.start(v.argv(for: daemon, helper: helper), display: daemon)
         owned.own(process)
@@ -594,7 +594,7 @@ public struct Qemu {
 
     /// The sandbox qemu and its helpers run in, with `temp` at `/work/vm`.
     func sandbox(temp: String) -> Sandbox {
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(temp, "/work/vm")
         return s
     }

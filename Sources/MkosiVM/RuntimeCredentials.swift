@@ -43,7 +43,7 @@ public enum RuntimeCredentials {
 
     /// The OpenSSH public key of an X.509 certificate (`openssl x509 -pubkey | ssh-keygen -i`).
     static func sshPublicKey(_ certificate: String, toolsTree: String?, helper: String) throws -> String {
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(certificate, "/work/ssh.crt", readOnly: true)
         s.environment.append(("OPENSSL_CONF", "/dev/null"))
         let script = "openssl x509 -in /work/ssh.crt -pubkey -noout > /tmp/pubkey && ssh-keygen -f /tmp/pubkey -i -m PKCS8"

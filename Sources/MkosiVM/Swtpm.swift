@@ -25,7 +25,7 @@ struct Swtpm {
                              hint: toolsTree == nil ? "Install swtpm and swtpm-tools, or use ToolsTree=default" : "Add swtpm and swtpm-tools to ToolsTreePackages=")
         }
         try FS.makeDirectories(temp + "/swtpm", mode: 0o700)
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: getuid() != 0)
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(temp, "/work/vm")
         let version = (try? HostCommand.capture(s.argv(for: ["swtpm_setup", "--version"], helper: helper), check: false).output) ?? ""
         var setup = ["swtpm_setup", "--tpm-state", "/work/vm/swtpm", "--tpm2", "--pcr-banks", "sha256", "--config", "/dev/null"]

@@ -27,7 +27,7 @@ public struct VMState: Equatable, Sendable {
     public static var directory: String {
         let runtime = Env.get("XDG_RUNTIME_DIR").flatMap { $0.isEmpty ? nil : $0 }
             ?? Env.get("RUNTIME_DIRECTORY").flatMap { $0.isEmpty ? nil : $0 }
-            ?? (getuid() == 0 ? "/run" : "/run/user/\(getuid())")
+            ?? (Privileges.isHostRoot ? "/run" : "/run/user/\(Privileges.hostUID)")
         return runtime + "/mkosi/machine"
     }
 

@@ -18,6 +18,7 @@ enum Entry {
         if args.first == SandboxHelper.flag {
             SandboxHelper.main(Array(args.dropFirst()))
         }
+        if let status = Mkosi.enterBuildNamespace(args) { exit(status) }
         exit(Mkosi.run(args))
     }
 }

@@ -11,6 +11,14 @@ extern const int MKOSI_CLONE_NEWUSER;
 
 int mkosi_unshare(int flags);
 int mkosi_pivot_root(const char *new_root, const char *put_old);
+/* Moves the calling process into a new user namespace whose ID maps are written from outside by
+ * the setuid helpers `newuidmap` and `newgidmap` (argument vectors `uidmap` and `gidmap`, NULL-
+ * terminated, program path first; the target PID is inserted as their first argument), then
+ * becomes root in it (setresuid/setresgid 0; supplementary groups are kept, so that group access
+ * such as /dev/kvm still works). The process must have one thread. Returns 0; -1 with errno set
+ * when unsharing or changing IDs fails; or the exit status (>0) of the first helper that failed,
+ * with the namespace then left unusable (the caller must exit). */
+int mkosi_become_root_in_user_namespace(char *const uidmap[], char *const gidmap[]);
 /* Moves the process into a new network namespace and brings its loopback interface up, so
  * that 127.0.0.1 works and nothing else is reachable. 0 on success, -1 with errno set. */
 int mkosi_unshare_network(void);
