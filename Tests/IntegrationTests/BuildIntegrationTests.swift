@@ -201,17 +201,79 @@ struct BuildIntegrationTests {
         #expect(p.leftovers().isEmpty)
     }
 
-    @Test func buildAsAnUnprivilegedUser() throws {
-        // The shared package cache belongs to root; this build uses its own (in $HOME/.cache).
-        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nPackages=systemd\n",
-                             "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=\n"])
-        _ = try Shell.run(["chown", "-R", "nobody:nogroup", p.dir])
-        let r = try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                               "env", "HOME=\(p.dir)", mkosi, "build"], cwd: p.dir)
+    static let dbusTar = base + "[Output]\nFormat=tar\n[Content]\nPackages=dbus\n"
+
+    /// A project for `uid`:`gid` with its own copy of the shared package cache (which belongs
+    /// to root), owned by them.
+    func userProject(uid: String, gid: String) throws -> Project {
+        let p = try Project(["mkosi.conf": Self.dbusTar, "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=pkgcache\n"])
+        #expect(try Shell.run(["cp", "-a", Self.packageCache + "/.", p.dir + "/pkgcache"]).status == 0)
+        #expect(try Shell.run(["chown", "-R", "\(uid):\(gid)", p.dir]).status == 0)
+        return p
+    }
+
+    func runAs(uid: String, gid: String, _ args: [String], in p: Project) throws -> Shell.Result {
+        try Shell.run(["setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--inh-caps=-all",
+                       "env", "HOME=\(p.dir)", mkosi] + args, cwd: p.dir)
+    }
+
+    /// Mode, numeric owner and path of every member of a tar, sorted.
+    static func tarOwners(_ tar: String) throws -> [String] {
+        let r = try Shell.run(["tar", "-tv", "--numeric-owner", "-f", tar])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.split(separator: "\n").map { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            return f.count >= 6 ? "\(f[0]) \(f[1]) \(f[5])" : String(line)
+        }.sorted()
+    }
+
+    /// As a regular user with a subordinate ID range, the build runs as root of a user namespace
+    /// mapping it: a tar of dbus lists exactly the owners and modes of the same build as root,
+    /// the output belongs to the user, and `mkosi clean` removes it.
+    @Test func unprivilegedBuildKeepsOwnership() throws {
+        let user = "mkosi-subuid"
+        if try Shell.run(["id", "-u", user]).status != 0 {
+            #expect(try Shell.run(["useradd", "--no-create-home", user]).status == 0)
+        }
+        defer { _ = try? Shell.run(["userdel", user]) }
+        if try Shell.run(["grep", "-q", "^\(user):", "/etc/subuid"]).status != 0 {
+            #expect(try Shell.run(["usermod", "--add-subuids", "400000-465535", "--add-subgids", "400000-465535", user]).status == 0)
+        }
+        let uid = try Shell.run(["id", "-u", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let gid = try Shell.run(["id", "-g", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let asRoot = try Project(["mkosi.conf": Self.dbusTar])
+        let r0 = try Shell.run([mkosi, "build"], cwd: asRoot.dir)
+        #expect(r0.status == 0, "\(r0.stderr.suffix(2000))")
+
+        let p = try userProject(uid: uid, gid: gid)
+        let r = try runAs(uid: uid, gid: gid, ["build"], in: p)
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
-        #expect(FileManager.default.fileExists(atPath: p.dir + "/image/usr/lib/systemd/systemd"))
-        let attributes = try FileManager.default.attributesOfItem(atPath: p.dir + "/image/usr/bin/bash")
-        #expect((attributes[.ownerAccountID] as? Int) == 65534)
+        #expect(!r.stderr.contains("flattened"))
+        let owners = try Self.tarOwners(p.dir + "/image.tar.zst")
+        #expect(owners == (try Self.tarOwners(asRoot.dir + "/image.tar.zst")))
+        #expect(owners.contains("-rw-r----- 0/42 ./etc/shadow"), "\(owners.filter { $0.hasSuffix("shadow") })")
+        #expect(owners.contains { $0.hasPrefix("-rwsr-xr-- 0/101 ") && $0.hasSuffix("/dbus-daemon-launch-helper") })
+        let attributes = try FileManager.default.attributesOfItem(atPath: p.dir + "/image.tar.zst")
+        #expect((attributes[.ownerAccountID] as? Int).map(String.init) == uid)
+        #expect(p.leftovers().isEmpty)
+
+        let clean = try runAs(uid: uid, gid: gid, ["clean"], in: p)
+        #expect(clean.status == 0, "\(clean.stderr.suffix(1000))")
+        #expect(!FileManager.default.fileExists(atPath: p.dir + "/image.tar.zst"))
+    }
+
+    /// Without a subordinate range (nobody has none), the build still works, in one-user
+    /// namespaces, and says first that every file will be owned by root.
+    @Test func unprivilegedBuildWithoutARangeFlattensOwnership() throws {
+        let p = try userProject(uid: "65534", gid: "65534")
+        let r = try runAs(uid: "65534", gid: "65534", ["build"], in: p)
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        #expect(r.stderr.contains("ownership will be flattened, every file of the image will be owned by root "
+                                  + "(/etc/subuid has no range of at least 65536 IDs for nobody)"), "\(r.stderr.prefix(1000))")
+        let owners = try Self.tarOwners(p.dir + "/image.tar.zst")
+        #expect(owners.contains("-rw-r----- 0/0 ./etc/shadow"))
+        #expect(owners.allSatisfy { $0.split(separator: " ")[1] == "0/0" })
         #expect(p.leftovers().isEmpty)
     }
 
