@@ -589,7 +589,9 @@ extension Settings {
                 parser: .boolean,
                 scope: .main,
                 long: "--foreign-uid-range",
-                support: .notYet(.warn),
+                // Upstream gets the range mapped by systemd-nsresourced (258 or newer) and stops
+                // without it; an image left in the ordinary range would not be what was asked.
+                support: .unlessEnabled(.refuse, "the foreign UID range (mapped through systemd-nsresourced)"),
                 help: "Chown directory outputs to systemd foreign UID range (needed to boot dirs unprivileged)"),
     ]
 }

@@ -114,8 +114,6 @@ public enum Privileges {
     public static var sandboxNeedsUserNamespace: Bool { getuid() != 0 }
     /// The user who ran mkosi, as the host knows them (their home, runtime directory and name).
     public static var hostUID: UInt32 { current.hostUID }
-    /// Not the host's user namespace: overlayfs then needs `userxattr`.
-    public static var inUserNamespace: Bool { !current.initialNamespace }
 
     /// Why ownership will be flattened, when a regular user has no usable subordinate range; set
     /// by `enterSubordinateRange` (single-threaded, before anything reads it).

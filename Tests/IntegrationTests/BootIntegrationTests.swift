@@ -83,8 +83,8 @@ extension BuildIntegrationTests {
     /// compiles a program with gcc from BuildPackages=; systemd-boot borrowed from the
     /// systemd-boot-efi package, a UKI with the default initrd. Checked: its partition table,
     /// its contents through `mkosi shell` (systemd-nspawn on the disk), a boot in qemu to the
-    /// login prompt with a hostname passed by KernelCommandLineExtra= at run time, and `mkosi
-    /// boot`; nothing outlives mkosi.
+    /// login prompt with a hostname passed by KernelCommandLineExtra= at run time (as a regular
+    /// user with a subordinate range, with a runtime tree), and `mkosi boot`; nothing outlives mkosi.
     @Test func exampleBuildsABootableDiskThatBoots() throws {
         let p = try exampleProject()
         // The shared tools tree instead of one per project.
@@ -110,9 +110,14 @@ extension BuildIntegrationTests {
         // Processes that were there before (e.g. a VM someone else runs) are not ours to judge.
         let qemuBefore = try Self.pids("qemu-system"), virtiofsdBefore = try Self.pids("virtiofsd")
         // A runtime tree shared through virtiofsd: the guest mounts it from the fstab.extra credential.
-        let (booted, text) = try runUntil([mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest",
+        var (booted, text) = (false, "")
+        try withSubordinateUser { uid, gid in
+            #expect(try Shell.run(["chown", "-R", "\(uid):\(gid)", p.dir]).status == 0)
+            (booted, text) = try runUntil(["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "env", "HOME=\(p.dir)",
+                                           mkosi, tools, "--kernel-command-line-extra=systemd.hostname=mkosivmtest",
                                            "--runtime-tree=\(p.dir)/mkosi.extra:/root/src", "vm"],
                                           cwd: p.dir, marker: "mkosivmtest login:", timeout: 400)
+        }
         #expect(booted, "no login prompt from the VM: \(text.suffix(3000))")
         #expect(text.contains("Mounted sysroot-root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
         #expect(try Self.pids("virtiofsd").subtracting(virtiofsdBefore).isEmpty, "virtiofsd outlived mkosi vm")

@@ -217,6 +217,22 @@ struct BuildIntegrationTests {
                        "env", "HOME=\(p.dir)", mkosi] + args, cwd: p.dir)
     }
 
+    /// Runs `body` with the UID and GID of a regular user who has a subordinate ID range of
+    /// 65536 IDs in /etc/subuid and /etc/subgid; the user is removed afterwards.
+    func withSubordinateUser(_ body: (String, String) throws -> Void) throws {
+        let user = "mkosi-subuid"
+        if try Shell.run(["id", "-u", user]).status != 0 {
+            #expect(try Shell.run(["useradd", "--no-create-home", user]).status == 0)
+        }
+        defer { _ = try? Shell.run(["userdel", user]) }
+        if try Shell.run(["grep", "-q", "^\(user):", "/etc/subuid"]).status != 0 {
+            #expect(try Shell.run(["usermod", "--add-subuids", "400000-465535", "--add-subgids", "400000-465535", user]).status == 0)
+        }
+        let uid = try Shell.run(["id", "-u", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let gid = try Shell.run(["id", "-g", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try body(uid, gid)
+    }
+
     /// Mode, numeric owner and path of every member of a tar, sorted.
     static func tarOwners(_ tar: String) throws -> [String] {
         let r = try Shell.run(["tar", "-tv", "--numeric-owner", "-f", tar])
@@ -231,17 +247,10 @@ struct BuildIntegrationTests {
     /// mapping it: a tar of dbus lists exactly the owners and modes of the same build as root,
     /// the output belongs to the user, and `mkosi clean` removes it.
     @Test func unprivilegedBuildKeepsOwnership() throws {
-        let user = "mkosi-subuid"
-        if try Shell.run(["id", "-u", user]).status != 0 {
-            #expect(try Shell.run(["useradd", "--no-create-home", user]).status == 0)
-        }
-        defer { _ = try? Shell.run(["userdel", user]) }
-        if try Shell.run(["grep", "-q", "^\(user):", "/etc/subuid"]).status != 0 {
-            #expect(try Shell.run(["usermod", "--add-subuids", "400000-465535", "--add-subgids", "400000-465535", user]).status == 0)
-        }
-        let uid = try Shell.run(["id", "-u", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let gid = try Shell.run(["id", "-g", user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try withSubordinateUser { uid, gid in try unprivilegedBuildKeepsOwnership(uid: uid, gid: gid) }
+    }
 
+    func unprivilegedBuildKeepsOwnership(uid: String, gid: String) throws {
         let asRoot = try Project(["mkosi.conf": Self.dbusTar])
         let r0 = try Shell.run([mkosi, "build"], cwd: asRoot.dir)
         #expect(r0.status == 0, "\(r0.stderr.suffix(2000))")
