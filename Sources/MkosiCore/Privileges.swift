@@ -146,42 +146,47 @@ public enum Privileges {
         let uid = getuid(), gid = getgid()
         guard uid != 0 else { return .ready }
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? Env.get("USER") ?? String(uid)
-        let outcome: Outcome
-        if let reason = unavailability(user: name, uid: uid, gid: gid) {
-            outcome = .flattened(reason)
-        } else {
-            let uidStart = subordinateStart(in: (try? FS.readText("/etc/subuid")) ?? "", user: name, id: uid)!
-            let gidStart = subordinateStart(in: (try? FS.readText("/etc/subgid")) ?? "", user: name, id: uid)!
-            let uidArgs = [tool("newuidmap")!] + maps(start: uidStart, hostID: uid).flatMap(\.arguments)
-            let gidArgs = [tool("newgidmap")!] + maps(start: gidStart, hostID: gid).flatMap(\.arguments)
-            let rc = withCStrings(uidArgs) { u in withCStrings(gidArgs) { g in mkosi_become_root_in_user_namespace(u, g) } }
-            if rc < 0 {
-                let e = errno
-                // Kernels or containers that forbid user namespaces: the single-ID sandboxes would
-                // fail the same way, so this is an error, not a fallback.
-                throw MkosiError(.failed, "Cannot enter a user namespace for \(name)'s subordinate IDs: \(String(cString: strerror(e)))",
-                                 hint: "Check that unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)")
-            }
-            if rc > 0 {
-                let which = ([uidArgs[0], String(getpid())] + uidArgs.dropFirst()).map(ShellLexer.quote).joined(separator: " ")
-                throw MkosiError(.failed, "\(which) or its newgidmap counterpart failed with exit status \(rc)",
-                                 hint: "Check \(name)'s entries in /etc/subuid and /etc/subgid (NAME:FIRST:COUNT, at least \(rangeSize) IDs)")
-            }
-            outcome = .ready
+        let uidArgs: [String], gidArgs: [String]
+        switch mapperCommands(user: name, uid: uid, gid: gid) {
+        case .failure(let unavailable):
+            flattenedBecause = unavailable.reason
+            return .flattened(unavailable.reason)
+        case .success(let commands):
+            (uidArgs, gidArgs) = commands
         }
-        if case .flattened(let reason) = outcome { flattenedBecause = reason }
-        return outcome
+        let rc = withCStrings(uidArgs) { u in withCStrings(gidArgs) { g in mkosi_become_root_in_user_namespace(u, g) } }
+        if rc < 0 {
+            let e = errno
+            // Kernels or containers that forbid user namespaces: the single-ID sandboxes would
+            // fail the same way, so this is an error, not a fallback.
+            throw MkosiError(.failed, "Cannot enter a user namespace for \(name)'s subordinate IDs: \(String(cString: strerror(e)))",
+                             hint: "Check that unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)")
+        }
+        if rc > 0 {
+            let which = ([uidArgs[0], String(getpid())] + uidArgs.dropFirst()).map(ShellLexer.quote).joined(separator: " ")
+            throw MkosiError(.failed, "\(which) or its newgidmap counterpart failed with exit status \(rc)",
+                             hint: "Check \(name)'s entries in /etc/subuid and /etc/subgid (NAME:FIRST:COUNT, at least \(rangeSize) IDs)")
+        }
+        return .ready
     }
 
-    /// Why `user` cannot get a subordinate namespace, or nil when it can.
-    static func unavailability(user: String, uid: uid_t, gid: gid_t) -> String? {
-        for (file, helper) in [("/etc/subuid", "newuidmap"), ("/etc/subgid", "newgidmap")] {
-            guard tool(helper) != nil else { return "\(helper) is not installed (Debian package uidmap)" }
-            guard subordinateStart(in: (try? FS.readText(file)) ?? "", user: user, id: uid) != nil else {
-                return "\(file) has no range of at least \(rangeSize) IDs for \(user)"
+    struct Unavailable: Error {
+        let reason: String
+    }
+
+    /// The `newuidmap` and `newgidmap` command lines (without the target PID) that give `user`
+    /// their subordinate namespace, or why there is none.
+    static func mapperCommands(user: String, uid: uid_t, gid: gid_t) -> Result<([String], [String]), Unavailable> {
+        var commands: [[String]] = []
+        for (file, helper, hostID) in [("/etc/subuid", "newuidmap", uid), ("/etc/subgid", "newgidmap", gid)] {
+            guard let path = tool(helper) else { return .failure(Unavailable(reason: "\(helper) is not installed (Debian package uidmap)")) }
+            // Both files are keyed by the user's name or UID.
+            guard let start = subordinateStart(in: (try? FS.readText(file)) ?? "", user: user, id: uid) else {
+                return .failure(Unavailable(reason: "\(file) has no range of at least \(rangeSize) IDs for \(user)"))
             }
+            commands.append([path] + maps(start: start, hostID: hostID).flatMap(\.arguments))
         }
-        return nil
+        return .success((commands[0], commands[1]))
     }
 
     /// The setuid helper's path (they must not come from a tools tree: only the host's are setuid).
