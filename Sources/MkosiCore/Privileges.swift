@@ -197,9 +197,10 @@ public enum Privileges {
     /// Gives `path` (not what is below it) to the user who ran mkosi, when it belongs to the
     /// namespace's root: outputs of a subordinate-range build stay the user's to replace and delete.
     public static func handOver(_ path: String) {
+        let me = current
         var st = stat()
-        guard current.mode == .subordinateRange, lstat(path, &st) == 0, st.st_uid == 0 else { return }
-        _ = lchown(path, current.invokingUID, current.invokingGID)
+        guard me.mode == .subordinateRange, lstat(path, &st) == 0, st.st_uid == 0 else { return }
+        _ = lchown(path, me.invokingUID, me.invokingGID)
     }
 
     static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
