@@ -151,16 +151,19 @@ public enum FS {
     }
 
     /// Removes a file or a whole tree; missing paths are fine. Directories without write or
-    /// search permission (images contain some) are opened up first.
-    public static func removeTree(_ path: String) {
-        guard let st = lstat(path) else { return }
-        if st.isDirectory {
-            if st.permissions & 0o700 != 0o700 { chmod(path, mode_t(st.permissions | 0o700)) }
+    /// search permission (images contain some) are opened up first. A directory something wrote
+    /// into while it was being emptied is emptied once more. Returns whether `path` is gone.
+    @discardableResult
+    public static func removeTree(_ path: String) -> Bool {
+        guard let st = lstat(path) else { return true }
+        guard st.isDirectory else { return unlink(path) == 0 || errno == ENOENT }
+        if st.permissions & 0o700 != 0o700 { chmod(path, mode_t(st.permissions | 0o700)) }
+        for _ in 0..<2 {
             for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
+            if rmdir(path) == 0 || errno == ENOENT { return true }
+            if errno != ENOTEMPTY && errno != EEXIST { return false }
         }
+        return false
     }
 
     /// A `MkosiError` for the current errno.

@@ -202,7 +202,12 @@ public struct Qemu {
         }
         let temp = try FS.makeTemporaryDirectory(in: Env.get("TMPDIR") ?? "/var/tmp", prefix: "mkosi-vm")
         let owned = Teardown()
-        owned.onTeardown { FS.removeTree(temp) }
+        owned.onTeardown {
+            if !FS.removeTree(temp) {
+                let left = ((try? FS.listDirectory(temp)) ?? []).sorted().joined(separator: " ")
+                Log.warning("Could not remove the VM's temporary directory \(temp) (left: \(left.isEmpty ? "nothing readable" : left))")
+            }
+        }
         defer { owned.teardown() }
 
         var bootImage = image

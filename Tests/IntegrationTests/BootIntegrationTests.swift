@@ -39,6 +39,12 @@ extension BuildIntegrationTests {
         return p
     }
 
+    /// The `mkosi vm` temporary directories in /var/tmp (full paths).
+    static func vmTemporaryDirectories() -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("mkosi-vm-") }
+            .map { "/var/tmp/" + $0 })
+    }
+
     /// GPT partitions of `image`: type GUID, byte offset and size.
     static func partitionExtents(_ image: String) throws -> [(type: String, offset: UInt64, size: UInt64)] {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
@@ -109,6 +115,7 @@ extension BuildIntegrationTests {
 
         // Processes that were there before (e.g. a VM someone else runs) are not ours to judge.
         let qemuBefore = try Self.pids("qemu-system"), virtiofsdBefore = try Self.pids("virtiofsd")
+        let tempsBefore = Self.vmTemporaryDirectories()
         // A runtime tree shared through virtiofsd: the guest mounts it from the fstab.extra credential.
         var (booted, text) = (false, "")
         try withSubordinateUser { uid, gid in
@@ -122,8 +129,9 @@ extension BuildIntegrationTests {
         #expect(text.contains("Mounted sysroot-root-src.mount"), "the runtime tree was not mounted: \(text.suffix(3000))")
         #expect(try Self.pids("virtiofsd").subtracting(virtiofsdBefore).isEmpty, "virtiofsd outlived mkosi vm")
         #expect(try Self.pids("qemu-system").subtracting(qemuBefore).isEmpty, "qemu outlived mkosi vm")
-        let temps = (try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []
-        #expect(!temps.contains { $0.hasPrefix("mkosi-vm-") }, "vm left temporary files")
+        let left = Self.vmTemporaryDirectories().subtracting(tempsBefore)
+        let listing = left.map { (try? Shell.run(["ls", "-laR", $0]).stdout) ?? $0 }.joined(separator: "\n")
+        #expect(left.isEmpty, "vm left temporary files: \(listing)\n\(text.suffix(1000))")
 
         let (nspawned, boot) = try runUntil([mkosi, tools, "--machine=mkosi-disk-test", "boot"], cwd: p.dir, marker: "login:",
                                             timeout: 120)
