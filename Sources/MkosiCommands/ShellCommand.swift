@@ -80,7 +80,7 @@ enum ShellCommand {
             argv.append("--bind=\(share.source):\(share.target):norbind,\(owner != 0 ? "rootidmap" : "noidmap")")
         }
         if main[.bindUser] {
-            guard let user = invokingUser(), user != "root" else {
+            guard let user = Privileges.invokingUserName, user != "root" else {
                 throw MkosiError.config("BindUser=yes binds the invoking user, but mkosi runs as root without SUDO_USER",
                                         hint: "Run mkosi through sudo as a regular user, or drop BindUser=")
             }
@@ -126,7 +126,7 @@ enum ShellCommand {
     /// systemd and the system bus is up; `auto` registers exactly there, `yes` elsewhere is an
     /// error.
     static func registration(_ setting: ConfigFeature) throws -> [String] {
-        let possible = hostHasSystemdAndBus()
+        let possible = ServiceManager.canAllocateScope(system: true)
         switch setting {
         case .disabled: return possible ? ["--register=no"] : ["--register=no", "--keep-unit"]
         case .auto: return possible ? ["--register=yes"] : ["--register=no", "--keep-unit"]
@@ -137,18 +137,5 @@ enum ShellCommand {
             }
             return ["--register=yes"]
         }
-    }
-
-    /// The user mkosi was started by: `SUDO_USER` under sudo, else the owner of the process.
-    static func invokingUser() -> String? {
-        if let user = Env.get("SUDO_USER"), !user.isEmpty { return user }
-        guard let pw = getpwuid(Privileges.hostUID), let name = pw.pointee.pw_name else { return nil }
-        return String(cString: name)
-    }
-
-    /// systemd-nspawn registers with machined and creates a scope unit only where PID 1 is
-    /// systemd and the system bus is up.
-    static func hostHasSystemdAndBus() -> Bool {
-        FS.isDirectory("/run/systemd/system") && FS.exists("/run/dbus/system_bus_socket")
     }
 }

@@ -3,7 +3,8 @@ import MkosiConfig
 import MkosiCore
 import MkosiVM
 
-/// `mkosi vm` (old name `qemu`): boots the main image in a virtual machine (see `Qemu`).
+/// `mkosi vm` (old name `qemu`): boots the main image in a virtual machine (see `Qemu`, and
+/// `Vmspawn` for `VirtualMachineMonitor=vmspawn`).
 /// Arguments after the verb go to qemu. `-f` builds first; otherwise the image must exist and,
 /// with `ToolsTree=default`, the tools tree must be current.
 enum VMCommand {
@@ -20,6 +21,9 @@ enum VMCommand {
             ? try BuildCommand.lockImage(main, cwd: loaded.cwd) : nil
         defer { lock?.release() }
         let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
+        if main[.virtualMachineMonitor] == .vmspawn {
+            return try Vmspawn(config: main, cwd: loaded.cwd, helper: helper, extraArguments: loaded.args.cmdline).run()
+        }
         return try Qemu(config: main, cwd: loaded.cwd, helper: helper, extraArguments: loaded.args.cmdline).run()
     }
 }

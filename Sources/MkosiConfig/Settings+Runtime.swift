@@ -119,7 +119,7 @@ extension Settings {
                 scope: .main,
                 long: "--vmm",
                 choices: .orEmpty(.vmm),
-                support: .only(VirtualMachineMonitor.self, .refuse, "systemd-vmspawn") { $0 == .qemu },
+                support: .honoured,
                 help: "qemu or systemd-vmspawn"),
         Setting("Machine",
                 .runtime,

@@ -117,12 +117,16 @@ public enum FS {
     /// Writes `contents` to `path` through a temporary file and a rename, so readers never see a
     /// partial file.
     public static func writeAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws {
+        try writeAtomically(path, Array(contents.utf8), mode: mode)
+    }
+
+    /// `writeAtomically` for bytes.
+    public static func writeAtomically(_ path: String, _ contents: [UInt8], mode: mode_t = 0o644) throws {
         let tmp = "\(path).tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw systemError("Cannot create \(tmp)") }
         var ok = true
-        var text = contents
-        text.withUTF8 { buf in
+        contents.withUnsafeBufferPointer { buf in
             var p = buf.baseAddress
             var left = buf.count
             while left > 0, let q = p {
@@ -150,6 +154,17 @@ public enum FS {
         }
     }
 
+    /// Writes `text` into the existing file `path` with one write(2), without truncating or
+    /// replacing it: for the kernel's control files in /proc and /sys.
+    public static func writeInPlace(_ path: String, _ text: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("Cannot open \(path)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw systemError("Cannot write '\(text)' to \(path)") }
+    }
+
     /// Removes a file or a whole tree; missing paths are fine. Directories without write or
     /// search permission (images contain some) are opened up first. A directory something wrote
     /// into while it was being emptied is emptied once more. Returns whether `path` is gone.
@@ -166,7 +181,6 @@ public enum FS {
         return false
     }
 
-    /// A `MkosiError` for the current errno.
     /// Creates a new directory `<base>/<prefix>-XXXXXX` (mode 0700; `base` is created first)
     /// and returns its path.
     public static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
@@ -184,6 +198,7 @@ public enum FS {
         return UInt64(st.f_bavail) * UInt64(st.f_frsize)
     }
 
+    /// A `MkosiError` for the current errno.
     public static func systemError(_ what: String) -> MkosiError {
         let code = errno
         return MkosiError(.system(errno: code), "\(what): \(String(cString: strerror(code)))")

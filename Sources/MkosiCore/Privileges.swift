@@ -115,6 +115,13 @@ public enum Privileges {
     /// The user who ran mkosi, as the host knows them (their home, runtime directory and name).
     public static var hostUID: UInt32 { current.hostUID }
 
+    /// The name of the user mkosi acts for: `$SUDO_USER` when set, else the host user's name.
+    public static var invokingUserName: String? {
+        if let user = Env.get("SUDO_USER"), !user.isEmpty { return user }
+        guard let pw = getpwuid(hostUID), let name = pw.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+
     /// Why ownership will be flattened, when a regular user has no usable subordinate range; set
     /// by `enterSubordinateRange` (single-threaded, before anything reads it).
     nonisolated(unsafe) public private(set) static var flattenedBecause: String?

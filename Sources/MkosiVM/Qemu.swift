@@ -117,19 +117,25 @@ public struct Qemu {
         commandLineExtra(config, term: "", columns: 0, rows: 0, container: true)
     }
 
-    public static func commandLineExtra(_ config: Config, term: String, columns: Int, rows: Int, container: Bool = false) -> [String] {
+    /// The same for a VM whose console is `term` of `columns`×`rows`. With `vmspawn`, the
+    /// console's terminal settings are left out: systemd-vmspawn sets up the
+    /// console (and its size and terminal type) itself, as upstream relies on.
+    public static func commandLineExtra(_ config: Config, term: String, columns: Int, rows: Int, container: Bool = false,
+                                        vmspawn: Bool = false) -> [String] {
         let user = config[.kernelCommandLineExtra]
         var args = ["systemd.wants=network.target"]
         if !user.contains(where: { $0.hasPrefix("SYSTEMD_SULOGIN_FORCE=") }) { args.append("SYSTEMD_SULOGIN_FORCE=1") }
         if container { return args + quoted(user) }
-        args += ["rw", "module_blacklist=vmw_vmci", "systemd.tty.columns.hvc0=\(columns)", "systemd.tty.rows.hvc0=\(rows)",
-                 "systemd.tty.term.hvc0=\(term)"]
+        args += ["rw", "module_blacklist=vmw_vmci"]
+        if !vmspawn {
+            args += ["systemd.tty.columns.hvc0=\(columns)", "systemd.tty.rows.hvc0=\(rows)", "systemd.tty.term.hvc0=\(term)"]
+        }
         if !user.contains(where: { $0.hasPrefix("ip=") }) {
             args += ["ip=enc0:any", "ip=enp0s1:any", "ip=enp0s2:any", "ip=host0:any", "ip=none"]
         }
         if !user.contains(where: { $0.hasPrefix("loglevel=") }) { args.append("loglevel=4") }
         let console = config[.console]
-        if console != .gui && console != .headless {
+        if console != .gui && console != .headless && !vmspawn {
             args += ["systemd.tty.term.console=\(term)", "systemd.tty.columns.console=\(columns)",
                      "systemd.tty.rows.console=\(rows)", "console=hvc0", "TERM=\(term)"]
         }
@@ -181,6 +187,20 @@ public struct Qemu {
     /// sshd the image itself starts on port 22.
     public static let sshGuestPort: UInt16 = 2222
 
+    /// The image in the output directory, which must have been built, and not as a compressed disk.
+    func builtImage() throws -> String {
+        let image = Path.join(outputDirectory, config.outputWithCompression)
+        guard FS.exists(image) else {
+            throw MkosiError(.failed, "Image '\(config.image)' has not been built yet",
+                             hint: "Run 'mkosi build' first, or use 'mkosi -f vm' to build it")
+        }
+        guard config.compression == .none || config.format != .disk else {
+            throw MkosiError(.unsupported, "Cannot boot a compressed disk image (CompressOutput=\(config.compression.rawValue))",
+                             hint: "Build it with CompressOutput=none")
+        }
+        return image
+    }
+
     /// Boots the image; returns qemu's exit status.
     public func run() throws -> Int32 {
         let format = config.format
@@ -191,15 +211,7 @@ public struct Qemu {
         if config[.bindUser] {
             throw MkosiError.config("mkosi vm does not support BindUser=", hint: "BindUser= applies to 'shell' and 'boot'")
         }
-        let image = Path.join(outputDirectory, config.outputWithCompression)
-        guard FS.exists(image) else {
-            throw MkosiError(.failed, "Image '\(config.image)' has not been built yet",
-                             hint: "Run 'mkosi build' first, or use 'mkosi -f vm' to build it")
-        }
-        guard config.compression == .none || format != .disk else {
-            throw MkosiError(.unsupported, "Cannot boot a compressed disk image (CompressOutput=\(config.compression.rawValue))",
-                             hint: "Build it with CompressOutput=none")
-        }
+        let image = try builtImage()
         let temp = try FS.makeTemporaryDirectory(in: Env.get("TMPDIR") ?? "/var/tmp", prefix: "mkosi-vm")
         let owned = Teardown()
         owned.onTeardown {

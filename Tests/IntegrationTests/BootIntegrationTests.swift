@@ -7,16 +7,19 @@ import TestSupport
 extension BuildIntegrationTests {
     /// A shared default tools tree (Debian trixie): built on first use, then reused as long as
     /// its configuration is unchanged.
-    static let toolsTree: String = {
-        let dir = "/var/tmp/mkosi-integration-tools"
+    static let toolsTree = sharedToolsTree(release: "trixie", in: "/var/tmp/mkosi-integration-tools")
+    /// The same from Debian testing, for systemd-vmspawn (systemd 258 or newer; trixie has 257).
+    static let testingToolsTree = sharedToolsTree(release: "testing", in: "/var/tmp/mkosi-integration-tools-testing")
+
+    static func sharedToolsTree(release: String, in dir: String) -> String {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let conf = base + "[Output]\nFormat=none\n[Build]\nToolsTree=default\nToolsTreeRelease=trixie\n"
+        let conf = base + "[Output]\nFormat=none\n[Build]\nToolsTree=default\nToolsTreeRelease=\(release)\n"
             + "PackageCacheDirectory=\(packageCache)\n"
         try? conf.write(toFile: dir + "/mkosi.conf", atomically: true, encoding: .utf8)
         let r = try? Shell.run([Binary.locate(), "build"], cwd: dir)
-        if r?.status != 0 { print("building the tools tree failed: \(r?.stderr.suffix(3000) ?? "")") }
+        if r?.status != 0 { print("building the \(release) tools tree failed: \(r?.stderr.suffix(3000) ?? "")") }
         return dir + "/mkosi.tools"
-    }()
+    }
 
     var withTools: String { "[Build]\nToolsTree=\(Self.toolsTree)\n" }
 
@@ -39,9 +42,9 @@ extension BuildIntegrationTests {
         return p
     }
 
-    /// The `mkosi vm` temporary directories in /var/tmp (full paths).
-    static func vmTemporaryDirectories() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("mkosi-vm-") }
+    /// The `mkosi vm` temporary directories in /var/tmp (full paths), qemu's or vmspawn's.
+    static func vmTemporaryDirectories(_ prefix: String = "mkosi-vm-") -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix(prefix) }
             .map { "/var/tmp/" + $0 })
     }
 
@@ -90,7 +93,8 @@ extension BuildIntegrationTests {
     /// systemd-boot-efi package, a UKI with the default initrd. Checked: its partition table,
     /// its contents through `mkosi shell` (systemd-nspawn on the disk), a boot in qemu to the
     /// login prompt with a hostname passed by KernelCommandLineExtra= at run time (as a regular
-    /// user with a subordinate range, with a runtime tree), and `mkosi boot`; nothing outlives mkosi.
+    /// user with a subordinate range, with a runtime tree), `mkosi boot`, and a boot with
+    /// `VirtualMachineMonitor=vmspawn` (a testing tools tree); nothing outlives mkosi.
     @Test func exampleBuildsABootableDiskThatBoots() throws {
         let p = try exampleProject()
         // The shared tools tree instead of one per project.
@@ -138,6 +142,27 @@ extension BuildIntegrationTests {
         #expect(nspawned, "no login prompt from nspawn: \(boot.suffix(3000))")
         #expect(try Shell.run(["pgrep", "-f", "systemd-nspawn.*mkosi-disk-test"]).status == 1, "nspawn outlived mkosi boot")
         #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(p.dir))
+
+        // The same disk under systemd-vmspawn, from a Debian testing tools tree, with a runtime
+        // tree (vmspawn's virtiofsd and fstab.extra). PID 1 is not systemd here, so vmspawn runs
+        // with --keep-unit in a scope-named cgroup mkosi makes and removes.
+        let spawnTempsBefore = Self.vmTemporaryDirectories("mkosi-vmspawn-")
+        let helpers = { try Self.pids("systemd-vmspawn").union(Self.pids("qemu-system")).union(Self.pids("virtiofsd")) }
+        let helpersBefore = try helpers()
+        let (spawned, console) = try runUntil([mkosi, "--tools-tree=\(Self.testingToolsTree)", "--vmm=vmspawn",
+                                               "--kernel-command-line-extra=systemd.hostname=mkosivmspawn",
+                                               "--runtime-tree=\(p.dir)/mkosi.extra:/root/src", "vm"],
+                                              cwd: p.dir, marker: "mkosivmspawn login:", timeout: 300)
+        #expect(spawned, "no login prompt from systemd-vmspawn: \(console.suffix(3000))")
+        // vmspawn gives the guest a terminal, so its console is coloured.
+        let plain = console.replacingOccurrences(of: "\u{1b}\\[[0-9;]*[A-Za-z]", with: "", options: .regularExpression)
+        #expect(plain.contains("Mounted sysroot-root-src.mount"), "the runtime tree was not mounted: \(plain.suffix(3000))")
+        let outlived = try helpers().subtracting(helpersBefore)
+        let survivors = outlived.isEmpty ? "" : (try Shell.run(["ps", "-o", "pid,args", "-p", outlived.joined(separator: ",")]).stdout)
+        #expect(outlived.isEmpty, "outlived mkosi vm: \(survivors)")
+        #expect(Self.vmTemporaryDirectories("mkosi-vmspawn-").subtracting(spawnTempsBefore).isEmpty, "vmspawn left temporary files")
+        let cgroups = try Shell.run(["find", "/sys/fs/cgroup", "-name", "mkosi-vmspawn-*"]).stdout
+        #expect(cgroups.isEmpty, "vmspawn's cgroup was left behind: \(cgroups)")
     }
 
     /// mkosi.repart/ definitions: a verity-protected root, and a root encrypted with Passphrase=.

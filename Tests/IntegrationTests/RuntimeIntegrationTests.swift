@@ -56,8 +56,15 @@ extension BuildIntegrationTests {
         deinit { stop() }
     }
 
+    /// Processes whose command line matches `pattern`, except zombies: a helper killed after its
+    /// parent exited is reaped by PID 1, which may take a moment, but no longer runs.
     static func pids(_ pattern: String) throws -> Set<String> {
-        Set(try Shell.run(["pgrep", "-f", pattern]).stdout.split(separator: "\n").map(String.init))
+        Set(try Shell.run(["pgrep", "-f", pattern]).stdout.split(separator: "\n").map(String.init).filter { pid in
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            // pid (comm) STATE …: the state follows the last parenthesis.
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[close...].hasPrefix(") Z")
+        })
     }
 
     /// The example with sshd and `mkosi genkey`'s key, booted with `TPM=yes` and
