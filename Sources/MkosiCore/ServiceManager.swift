@@ -76,20 +76,21 @@ public enum ServiceManager {
             return UserScope(path: path, made: made)
         }
 
-        /// Kills whatever still runs in the scope and removes the directories mkosi made.
-        /// Returns whether they are gone.
+        /// Kills whatever still runs in the scope and removes the directories mkosi made; a
+        /// parent that still holds another mkosi's scope is left to that mkosi. Returns whether
+        /// the scope is gone.
         @discardableResult
         public func remove() -> Bool {
             try? FS.writeInPlace(path + "/cgroup.kill", "1")
             for dir in made {
                 // The kernel empties a killed cgroup asynchronously.
                 var tries = 0
-                while rmdir(dir) != 0 && errno == EBUSY && tries < 100 {
+                while rmdir(dir) != 0 && errno == EBUSY && dir == path && tries < 100 {
                     usleep(20_000)
                     tries += 1
                 }
             }
-            return made.allSatisfy { !FS.exists($0) }
+            return !FS.exists(path)
         }
     }
 }

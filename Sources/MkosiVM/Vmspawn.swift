@@ -184,7 +184,7 @@ public struct Vmspawn {
         // vmspawn asks the service manager for a scope (the system one as root). Where systemd
         // cannot make one (PID 1 is not systemd, or the bus is down) it gets `--keep-unit` and,
         // opening no bus at all then, `--user` with its runtime directory in ours; it still takes
-        // its unit from its cgroup, so it runs in a scope-named cgroup mkosi makes (run() below).
+        // its unit from its cgroup, so it runs in a scope-named cgroup mkosi makes (at the end).
         plan.keepUnit = !ServiceManager.canAllocateScope(system: Privileges.isHostRoot)
         plan.userScope = plan.keepUnit && !plan.register
         if config[.runtimeNetwork] == .interface && !Privileges.isHostRoot {
@@ -260,13 +260,9 @@ public struct Vmspawn {
             plan.forwardJournal = journal
         }
 
-        let term: String = {
-            if isatty(2) == 0 { return "dumb" }
-            let t = Env.get("TERM") ?? ""
-            return t.isEmpty || t == "unknown" ? "vt220" : t
-        }()
+        // vmspawn sets up the console's terminal itself, so no terminal type or size is passed.
         plan.kernelArguments = qemu.extraArguments + config[.kernelCommandLine]
-            + Qemu.commandLineExtra(config, term: term, columns: 0, rows: 0, vmspawn: true)
+            + Qemu.commandLineExtra(config, term: "", columns: 0, rows: 0, vmspawn: true)
 
         if !qemuArguments.isEmpty {
             s.environment.append(("SYSTEMD_VMSPAWN_QEMU_EXTRA", qemuArguments.map(ShellLexer.quote).joined(separator: " ")))
