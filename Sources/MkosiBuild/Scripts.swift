@@ -36,8 +36,14 @@ public enum Scripts {
             s = context.imageSandbox()
             if network { s.bind("/etc/resolv.conf", readOnly: true, optional: true) }
         } else if let installer = context.packageManager {
-            // The package manager's sandbox, so that mkosi-install and friends work.
+            // The package manager's sandbox, so that mkosi-install and friends work. Sync scripts
+            // run before the package manager is set up, so on a new machine the cache directories
+            // it binds may not exist yet.
             s = installer.sandbox()
+            for case .bind(let source, _, _, false) in s.operations
+            where source.hasPrefix(context.packageCache + "/") && !FS.exists(source) {
+                try FS.makeDirectories(source)
+            }
         } else {
             s = context.toolsSandbox()
         }

@@ -83,14 +83,18 @@ extension BuildIntegrationTests {
     }
 
     /// `CacheOnly=always` never downloads metadata: without any cached, the build stops at once.
+    /// A sync script runs first, in the package manager's sandbox, although the empty package
+    /// cache has none of the directories that sandbox binds yet (as on a new machine).
     @Test func cacheOnlyWithoutCachedMetadataFails() throws {
         let p = try Project([
             "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Build]\nCacheOnly=always\nCacheDirectory=cache\n",
             "mkosi.conf.d/99-own-cache.conf": "[Build]\nPackageCacheDirectory=pkgcache\n",
-        ])
+            "mkosi.sync": "#!/bin/sh\necho sync-script-ran\n",
+        ], executable: ["mkosi.sync"])
         try FileManager.default.createDirectory(atPath: p.dir + "/cache", withIntermediateDirectories: true)
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 1)
+        #expect((r.stdout + r.stderr).contains("sync-script-ran"), "\(r.stderr.suffix(1000))")
         #expect(r.stderr.contains("CacheOnly=always, but there is no cached repository metadata"), "\(r.stderr.suffix(1000))")
         #expect(p.leftovers().isEmpty)
     }
