@@ -56,10 +56,12 @@ extension BuildIntegrationTests {
         deinit { stop() }
     }
 
-    /// Processes whose command line matches `pattern`, except zombies: a helper killed after its
-    /// parent exited is reaped by PID 1, which may take a moment, but no longer runs.
+    /// Processes whose program (the first word of the command line) matches `pattern`, except
+    /// zombies: a helper killed after its parent exited is reaped by PID 1, which may take a
+    /// moment, but no longer runs. Only the program: an `apt-get install qemu-system` elsewhere
+    /// on the machine is not a qemu.
     static func pids(_ pattern: String) throws -> Set<String> {
-        Set(try Shell.run(["pgrep", "-f", pattern]).stdout.split(separator: "\n").map(String.init).filter { pid in
+        Set(try Shell.run(["pgrep", "-f", "^[^ ]*(\(pattern))"]).stdout.split(separator: "\n").map(String.init).filter { pid in
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
             // pid (comm) STATE …: the state follows the last parenthesis.
             guard let close = stat.lastIndex(of: ")") else { return false }
