@@ -187,6 +187,22 @@ public struct Qemu {
     /// sshd the image itself starts on port 22.
     public static let sshGuestPort: UInt16 = 2222
 
+    /// `KVM=` decided for this host (`useKVM` with /dev/kvm and /proc/cpuinfo); says so when the
+    /// CPU will be emulated.
+    func hostKVM() throws -> Bool {
+        let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
+        if fd >= 0 { close(fd) }
+        let kvm = try Qemu.useKVM(config[.kvm], cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "", canOpen: fd >= 0)
+        if !kvm { Log.info("Emulating the CPU (TCG): no usable KVM on this machine") }
+        return kvm
+    }
+
+    /// The machine's CPUs (`vCPUs` with `CPUs=`, whether it was set, and the host's CPUs).
+    func machineCPUs(kvm: Bool) -> Int {
+        Qemu.vCPUs(config[.cpus], isDefault: (config.origins["cpus"] ?? [.defaultValue]) == [.defaultValue], kvm: kvm,
+                   hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
     /// The image in the output directory, which must have been built, and not as a compressed disk.
     func builtImage() throws -> String {
         let image = Path.join(outputDirectory, config.outputWithCompression)
@@ -240,16 +256,10 @@ public struct Qemu {
         let directKernel = firmwareSetting.isLinux || ((format == .cpio || format == .directory) && firmwareSetting == .auto)
         let uefi = !directKernel
         let secureBoot = firmwareSetting == .uefiSecureBoot || (firmwareSetting == .auto && uefi)
-        let kvmFd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
-        let canOpenKVM = kvmFd >= 0
-        if canOpenKVM { close(kvmFd) }
-        let kvm = try Qemu.useKVM(config[.kvm], cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "",
-                                  canOpen: canOpenKVM)
-        if !kvm { Log.info("Emulating the CPU (TCG): no usable KVM on this machine") }
+        let kvm = try hostKVM()
         let cid = try vsockCID()
 
-        let cpus = Qemu.vCPUs(config[.cpus], isDefault: (config.origins["cpus"] ?? [.defaultValue]) == [.defaultValue], kvm: kvm,
-                              hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let cpus = machineCPUs(kvm: kvm)
         if cpus != config[.cpus] && config[.cpus] != 0 {
             Log.info("Emulating \(cpus) CPUs: CPUs= is not set, and qemu runs each emulated CPU in a thread of its own")
         }

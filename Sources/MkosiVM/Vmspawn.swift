@@ -169,15 +169,10 @@ public struct Vmspawn {
         }
         defer { owned.teardown() }
 
-        let kvmFd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
-        if kvmFd >= 0 { close(kvmFd) }
-        let kvm = try Qemu.useKVM(config[.kvm], cpuinfo: (try? FS.readText("/proc/cpuinfo")) ?? "", canOpen: kvmFd >= 0)
-        if !kvm { Log.info("Emulating the CPU (TCG): no usable KVM on this machine") }
+        let kvm = try qemu.hostKVM()
         _ = try qemu.vsockCID()  // VSock=yes without /dev/vhost-vsock fails here, clearly
         let uefi = !firmware.isLinux
-        var plan = Plan(cpus: Qemu.vCPUs(config[.cpus], isDefault: (config.origins["cpus"] ?? [.defaultValue]) == [.defaultValue],
-                                         kvm: kvm, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
-                        ram: config[.ram], kvm: kvm, vsock: config[.vsock],
+        var plan = Plan(cpus: qemu.machineCPUs(kvm: kvm), ram: config[.ram], kvm: kvm, vsock: config[.vsock],
                         tpm: Qemu.wantTPM(config[.tpm], uefi: uefi, kvm: kvm, available: Swtpm.available(toolsTree: toolsTree)),
                         console: config[.console], register: try Qemu.machinedSocket(config[.register]) != nil,
                         network: config[.runtimeNetwork], ephemeral: config[.ephemeral], diskType: config[.diskType])
@@ -255,8 +250,9 @@ public struct Vmspawn {
         }
         s.bind(image)
         if let journal = config[.forwardJournal] {
-            try FS.makeDirectories(journal.hasSuffix(".journal") ? Path.dirname(journal) : journal)
-            s.bind(journal.hasSuffix(".journal") ? Path.dirname(journal) : journal)
+            let directory = journal.hasSuffix(".journal") ? Path.dirname(journal) : journal
+            try FS.makeDirectories(directory)
+            s.bind(directory)
             plan.forwardJournal = journal
         }
 
