@@ -7,6 +7,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <signal.h>
 #include <string.h>
@@ -207,4 +209,11 @@ int mkosi_install_syscall_filter(int suppress_chown, int suppress_sync) {
         errno = ENOSYS;
         return -1;
 #endif
+}
+
+int mkosi_is_on_tmpfs(const char *path) {
+    struct statfs st;
+    if (statfs(path, &st) < 0)
+        return -1;
+    return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
 }

@@ -39,7 +39,8 @@ enum ShellCommand {
         // systemd-nspawn --image needs udev, which hosts like these lack: the root partition is
         // mounted through a loop device in a private mount namespace instead, which vanishes
         // (and with it the mount and the loop device) when nspawn exits.
-        var prefix: [String] = []
+        var setup: [String] = []
+        var loop = ["", "", "", ""]
         var directory = output
         var mountpoint: String? = nil
         defer { if let mountpoint { rmdir(mountpoint) } }
@@ -51,10 +52,17 @@ enum ShellCommand {
             let dir = try temporaryDirectory(for: main, prefix: "mkosi-nspawn-root")
             mountpoint = dir
             directory = dir
-            prefix = ["unshare", "--mount", "--propagation=private", "sh", "-c",
-                      "mount -o loop,offset=$1,sizelimit=$2 \"$3\" \"$4\" && shift 4 && exec \"$@\"", "sh",
-                      String(root.offset), String(root.size), output, dir]
+            setup.append("mount -o loop,offset=$1,sizelimit=$2 \"$3\" \"$4\"")
+            loop = [String(root.offset), String(root.size), output, dir]
         }
+        // nspawn keeps per-machine state in /run/systemd/nspawn and, on exit, refuses to remove it
+        // from a /run that is not a tmpfs (hosts whose PID 1 is not systemd), complaining about a
+        // "disk file system": it gets a tmpfs of its own there, which vanishes with it.
+        if !FS.isOnTmpfs("/run") {
+            setup.insert("mkdir -p /run/systemd/nspawn && mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn", at: 0)
+        }
+        let prefix = setup.isEmpty ? [] : ["unshare", "--mount", "--propagation=private", "sh", "-c",
+                                           (setup + ["shift 4", "exec \"$@\""]).joined(separator: " && "), "sh"] + loop
         var argv = ["systemd-nspawn", "--quiet", "--directory=\(directory)", "--machine=\(machineName(main))",
                     "--link-journal=no", "--suppress-sync=yes"]
         switch main[.runtimeNetwork] {

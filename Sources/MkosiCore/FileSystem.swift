@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// Thin wrappers around the file system calls mkosi needs: errno becomes a `MkosiError` naming
 /// the path, EINTR is retried. Paths are plain strings.
@@ -197,6 +198,10 @@ public enum FS {
         guard statvfs(path, &st) == 0 else { return nil }
         return UInt64(st.f_bavail) * UInt64(st.f_frsize)
     }
+
+    /// Whether `path` lies on a tmpfs (or ramfs): false when it does not, or when that cannot be
+    /// determined.
+    public static func isOnTmpfs(_ path: String) -> Bool { mkosi_is_on_tmpfs(path) == 1 }
 
     /// A `MkosiError` for the current errno.
     public static func systemError(_ what: String) -> MkosiError {

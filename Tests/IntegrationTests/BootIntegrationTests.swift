@@ -33,13 +33,42 @@ extension BuildIntegrationTests {
         return (text.contains(marker), text)
     }
 
-    /// A scratch project holding a copy of examples/hello (the README's main job) plus `files`.
+    /// A scratch project holding a copy of examples/hello's sources (the README's main job) plus
+    /// `files`. What a build of the example left in the checkout (`scripts/demo` builds it there:
+    /// `hello.raw`, `mkosi.tools/`, caches, …) is not copied, so no test starts from another
+    /// run's outputs.
     func exampleProject(_ files: [String: String] = [:]) throws -> Project {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
+        let example = root.appendingPathComponent("examples/hello").path
         let p = try Project(files)
-        _ = try Shell.run(["cp", "-a", root.appendingPathComponent("examples/hello").path + "/.", p.dir])
+        let sources = try FileManager.default.contentsOfDirectory(atPath: example).filter { !Self.isExampleOutput($0) }
+        let r = try Shell.run(["cp", "-a"] + sources.sorted().map { example + "/" + $0 } + [p.dir + "/"])
+        #expect(r.status == 0, "copying the example failed: \(r.stderr)")
         return p
+    }
+
+    /// Whether `name`, in examples/hello, is something a build of it writes (the outputs
+    /// `.gitignore` lists) rather than one of its sources.
+    static func isExampleOutput(_ name: String) -> Bool {
+        if name == "hello.c" { return false }
+        return name == "hello" || name.hasPrefix("hello.") || name == "initrd" || name.hasPrefix("initrd.")
+            || name.hasPrefix("mkosi.tools") || ["mkosi.output", "mkosi.cache", ".mkosi-private"].contains(name)
+    }
+
+    /// The example's sources are copied into scratch projects, what a build of it writes is not.
+    @Test func exampleProjectsStartFromTheSourcesOnly() throws {
+        for name in ["hello.c", "mkosi.conf", "mkosi.conf.d", "mkosi.extra", "mkosi.build.chroot", "mkosi.postinst.chroot"] {
+            #expect(!Self.isExampleOutput(name), "\(name) is a source")
+        }
+        for name in ["hello", "hello.raw", "hello.efi", "hello.manifest", "initrd", "initrd.cpio.zst", "mkosi.tools",
+                     "mkosi.tools.manifest", "mkosi.cache", "mkosi.output", ".mkosi-private"] {
+            #expect(Self.isExampleOutput(name), "\(name) is an output")
+        }
+        let p = try exampleProject()
+        for name in ["hello.c", "mkosi.conf", "mkosi.extra/etc/motd", "mkosi.conf.d/10-tools.conf", "mkosi.conf.d/00-test.conf"] {
+            #expect(FileManager.default.fileExists(atPath: p.dir + "/" + name), "\(name) missing from the copy")
+        }
     }
 
     /// The `mkosi vm` temporary directories in /var/tmp (full paths), qemu's or vmspawn's.

@@ -22,6 +22,9 @@ int mkosi_become_root_in_user_namespace(char *const uidmap[], char *const gidmap
 /* Moves the process into a new network namespace and brings its loopback interface up, so
  * that 127.0.0.1 works and nothing else is reachable. 0 on success, -1 with errno set. */
 int mkosi_unshare_network(void);
+/* 1 when `path` lies on a tmpfs or ramfs, 0 when it does not, -1 with errno set when statfs()
+ * fails. */
+int mkosi_is_on_tmpfs(const char *path);
 /* Ask for `sig` when the parent dies. */
 int mkosi_set_parent_death_signal(int sig);
 
