@@ -1,9 +1,10 @@
 import Foundation
 import TestSupport
 
-/// Runs one configuration case the way `../shared/conformance/README.md` describes: copy the
-/// case folder to a scratch folder of the same name, run `mkosi [case.args] --json summary` in
-/// it, and compare with `case.expected.json` (or check the failure for `case.expected-error`).
+/// Runs one configuration case the way `Tests/Fixtures/README.md` describes: copy the case folder
+/// to a scratch folder of the same name, with the modes git records (0644, or 0755 where
+/// executable, whatever the checkout's umask), run `mkosi [case.args] --json summary` in it, and
+/// compare with `case.expected.json` (or check the failure for `case.expected-error`).
 struct ConfigCaseRunner {
     let binary: String
 
@@ -23,7 +24,9 @@ struct ConfigCaseRunner {
             try? fm.removeItem(at: scratchRoot)
         }
         _ = try Shell.run(["cp", "-a", caseDir, scratch])
-        _ = try Shell.run(["chmod", "u+w", scratch])
+        // The cases were recorded with git's modes: a key file readable by others must stay so
+        // (it is refused), also in a checkout made with umask 077.
+        _ = try Shell.run(["chmod", "-R", "u+w,go-w,a+rX", scratch])
 
         var args: [String] = []
         let argsFile = scratch + "/case.args"
