@@ -147,6 +147,22 @@ import Testing
         #expect(Settings.byName["ForeignUIDRange"]!.manualSupport.contains("stops the build"))
     }
 
+    @Test func everyConditionAndWellKnownFileIsListed() {
+        let lines = Self.lines
+        let start = lines.firstIndex { $0.hasPrefix("### [Match]") } ?? 0
+        let end = lines[start...].firstIndex { $0.hasPrefix("### [UKIProfile]") } ?? lines.count
+        let conditions = lines[start..<end].joined(separator: "\n")
+        for s in Settings.all where s.matcher != nil {
+            #expect(conditions.contains("`\(s.name)=`"), "the [Match] section does not list \(s.name)=")
+        }
+        let files = Self.section("FILES").joined(separator: "\n")
+        for s in Settings.all {
+            for suffix in s.pathSuffixes + s.globSuffixes {
+                #expect(files.contains("mkosi.\(suffix)"), "FILES does not list mkosi.\(suffix) (\(s.name)=)")
+            }
+        }
+    }
+
     @Test func markersAreReplaced() {
         #expect(!Self.manual.contains(Manual.settingsBegin))
         #expect(!Self.manual.contains(Manual.settingsEnd))
