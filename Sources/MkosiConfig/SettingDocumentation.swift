@@ -29,7 +29,7 @@ extension Setting {
         }
         let files = pathSuffixes.map { "`mkosi.\($0)`" } + globSuffixes.map { "`mkosi.\($0)`" }
         if !files.isEmpty {
-            var text = "*Well-known file:* " + files.joined(separator: ", ")
+            var text = (files.count == 1 ? "*Well-known file:* " : "*Well-known files:* ") + files.joined(separator: ", ")
             if readText { text += " (its text, or its output if it is executable)" }
             if secret { text += ", which must not be accessible by others" }
             sentences.append(text)
@@ -48,7 +48,7 @@ extension Setting {
         if dest == "seed", value == .string(Settings.randomSeed) { return "a new random UUID on every run" }
         switch value {
         case .int(let n) where Setting.isBytes(parser): return "`\(Setting.size(n))`"
-        case .list(let l): return l.map { "`\(SupportReport.render($0))`" }.joined(separator: ", ")
+        case .list(let l) where !l.isEmpty: return l.map { "`\(SupportReport.render($0))`" }.joined(separator: ", ")
         case .null: return "none"
         case .list(let l) where l.isEmpty: return "none"
         case .dict(let d) where d.pairs.isEmpty: return "none"

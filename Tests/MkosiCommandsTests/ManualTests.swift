@@ -145,6 +145,12 @@ import Testing
         let cpus = Settings.byName["CPUs"]!
         #expect(cpus.manualFacts.contains("`QemuSmp=`"))
         #expect(Settings.byName["ForeignUIDRange"]!.manualSupport.contains("stops the build"))
+        #expect(Settings.byName["Packages"]!.manualDefault == "none")
+        #expect(Settings.byName["RAM"]!.manualDefault == "`2G`")
+        #expect(Settings.byName["VSockCID"]!.manualDefault == "`auto`")
+        for s in Settings.all {
+            #expect(!s.manualDefault.isEmpty && !s.manualDefault.contains("``"), "\(s.name)= has the default \(s.manualDefault)")
+        }
     }
 
     @Test func everyConditionAndWellKnownFileIsListed() {
