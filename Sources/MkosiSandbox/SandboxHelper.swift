@@ -6,7 +6,8 @@ import MkosiCore
 
 /// The sandbox helper: `mkosi --internal-sandbox [--userns] [--unshare-net] OPERATIONS… [--chdir DIR]
 /// [--setenv K V]… -- COMMAND…`. It runs first thing in `main`, while the process has a single
-/// thread, uses only Glibc (and the option table `SandboxCommandLine.arity`), and ends in `execvp` (or exits 125 with a message on stderr).
+/// thread, uses only Glibc (and the option table `SandboxCommandLine.arity`), and ends in
+/// `execvp` (or exits 125 with a message on stderr).
 ///
 /// It unshares a mount namespace (and a user namespace with `--userns`, a network namespace with
 /// only loopback up with `--unshare-net`), makes every mount a
