@@ -11,7 +11,7 @@ let package = Package(
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
         .target(name: "MkosiCore", dependencies: ["CLinux"]),
         // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.
-        .target(name: "MkosiSandbox", dependencies: ["CLinux"]),
+        .target(name: "MkosiSandbox", dependencies: ["CLinux", "MkosiCore"]),
         // Pure configuration engine: INI dialect, the settings table, match/include/profiles/
         // subimages, specifiers, finalisation, JSON and summary output.
         .target(name: "MkosiConfig", dependencies: ["MkosiCore"]),

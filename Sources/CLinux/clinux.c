@@ -153,6 +153,14 @@ void mkosi_install_interrupt_handlers(void) {
         sigaction(SIGHUP, &sa, NULL);
 }
 
+void mkosi_ignore_interrupt(int ignore) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = ignore ? SIG_IGN : on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+}
+
 int mkosi_interrupted(void) { return interrupted; }
 
 void mkosi_set_child(pid_t pid) { child = pid; }

@@ -71,6 +71,7 @@ public enum Mkosi {
             Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
             return 0
         }
+        try DebugOptions.apply(args)
         if args.verb.needsBuild {
             try SupportCheck.run(loaded, building: args.verb == .build || args.force > 0)
         }

@@ -231,7 +231,8 @@ enum UKIProfileParser {
         let byName = Dictionary(uniqueKeysWithValues: Settings.ukiProfileSettings.map { ($0.name, $0) })
         for entry in try IniFile.read(path, onlySections: ["UKIProfile"]) {
             guard let s = byName[entry.key] else {
-                Log.warning("\(path): Unknown setting \(entry.key)")
+                Log.warning("\(path):\(entry.line): Unknown setting \(entry.key)"
+                            + NameSuggestions.setting(entry.key, among: Settings.ukiProfileSettings))
                 continue
             }
             do {

@@ -127,12 +127,14 @@ public enum CommandLineParser {
                 extras += argv[i..<j]
             } else {
                 positionalsDone = true
-                try assignPositionals(Array(argv[i..<j]), Array(kinds[i..<j]), into: &result.args)
+                // An unknown option just before: its value was taken for the verb.
+                let before = i > 0 && extras.last == argv[i - 1] && !argv[i - 1].contains("=") ? argv[i - 1] : nil
+                try assignPositionals(Array(argv[i..<j]), Array(kinds[i..<j]), into: &result.args, unknownOptionBefore: before)
             }
             i = j
         }
         if !extras.isEmpty {
-            throw MkosiError.usage("unrecognized arguments: \(extras.joined(separator: " "))")
+            throw MkosiError.usage("unrecognized arguments: \(extras.joined(separator: " "))" + optionSuggestions(extras))
         }
         return result
     }
@@ -142,12 +144,16 @@ public enum CommandLineParser {
     }
 
     /// The verb takes the first word (with `--` around it), the arguments after it the rest.
-    static func assignPositionals(_ words: [String], _ kinds: [Kind], into args: inout Args) throws {
+    static func assignPositionals(_ words: [String], _ kinds: [Kind], into args: inout Args,
+                                  unknownOptionBefore: String? = nil) throws {
         var k = 0
         while k < words.count && kinds[k] == .separator { k += 1 }
         if k < words.count {
             guard let verb = Verb(rawValue: words[k]) else {
-                throw MkosiError.usage("argument verb: invalid Verb value: \(pyrepr(words[k]))")
+                let meant = k == 0 ? unknownOptionBefore.flatMap { o in
+                    NameSuggestions.option(o).map { " (\(o) is not an option: did you mean \($0) \(words[k])?)" }
+                } : nil
+                throw MkosiError.usage("argument verb: invalid Verb value: \(pyrepr(words[k]))" + (meant ?? NameSuggestions.verb(words[k])))
             }
             args.verb = verb
             k += 1
@@ -288,6 +294,15 @@ public enum CommandLineParser {
         case .version: args.version = true
         case .showOrigin: args.showOrigin = true
         }
+    }
+
+    /// ` (did you mean --package?)` for unknown options among `extras` that are near a real
+    /// one (`--package instead of --pacakge, …` when there are several).
+    static func optionSuggestions(_ extras: [String]) -> String {
+        let pairs = extras.compactMap { word in NameSuggestions.option(word).map { (word, $0) } }
+        if pairs.isEmpty { return "" }
+        if extras.count == 1, let only = pairs.first { return " (did you mean \(only.1)?)" }
+        return " (did you mean " + pairs.map { "\($0.1) instead of \($0.0)" }.joined(separator: ", ") + "?)"
     }
 
     static func currentUserName() -> String {

@@ -44,6 +44,7 @@ extension ParseContext {
 
         if parseProfiles {
             for profile in try finalizeValue("profiles").strings {
+                warnIfMisspelled(profile: profile)
                 for candidate in [profile, "\(profile).conf"] {
                     let p = Path.join(cwd, "mkosi.profiles/\(candidate)")
                     guard FS.exists(p) else { continue }
@@ -56,6 +57,21 @@ extension ParseContext {
             }
         }
         return true
+    }
+
+    /// Upstream ignores a profile with no `mkosi.profiles/` entry (it may serve `[Match]
+    /// Profiles=` alone). A warning names it and where it was set when it is no `[Match]`
+    /// condition met so far and an entry of `mkosi.profiles/` is near enough to be the one meant.
+    private func warnIfMisspelled(profile: String) {
+        let dir = Path.join(cwd, "mkosi.profiles")
+        guard !FS.exists(Path.join(dir, profile)), !FS.exists(Path.join(dir, "\(profile).conf")),
+              !matchedProfiles.contains(profile), FS.isDirectory(dir),
+              let entries = try? FS.listDirectory(dir).sorted(by: { $0.codePointPrecedes($1) }) else { return }
+        let names = entries.map { $0.hasSuffix(".conf") ? String($0.dropLast(5)) : $0 }
+        guard let near = Suggestion.closest(to: profile, among: names) else { return }
+        let origins = (cli.origins(of: "profiles") + config.origins(of: "profiles")).map(\.description)
+        Log.warningOnce("Profile \(profile)" + (origins.isEmpty ? "" : " (set by \(origins.joined(separator: ", ")))")
+                        + " has no mkosi.profiles/\(profile) or mkosi.profiles/\(profile).conf (did you mean \(near)?)")
     }
 
     /// `mkosi.local/` then `mkosi.local.conf`; after each, everything parsed so far moves to
@@ -117,6 +133,10 @@ extension ParseContext {
 
     /// Applies every setting of one file, in order.
     private func parseFile(_ path: String) throws {
+        // Upstream skips unknown sections silently; a misspelled one loses all its settings.
+        for case .section(let name, let line) in try cache.items(path) where !NameSuggestions.knownSections.contains(name) {
+            Log.warning("\(path):\(line): Unknown section [\(name)], its settings are ignored" + NameSuggestions.section(name))
+        }
         for entry in try IniFile.entries(cache.items(path), onlySections: Self.settingSections) {
             var name = entry.key
             if name.hasPrefix("@") {
@@ -124,7 +144,7 @@ extension ParseContext {
                 Log.warning("\(path): The '@' specifier is deprecated, please use \(name) instead of \(entry.key)")
             }
             guard let s = Settings.byName[name] else {
-                Log.warning("\(path):\(entry.line): Unknown setting \(name)")
+                Log.warning("\(path):\(entry.line): Unknown setting \(name)" + NameSuggestions.setting(name))
                 continue
             }
             if prohibited(s) {
@@ -243,6 +263,7 @@ extension ParseContext {
     /// One condition.
     private func evaluate(_ key: String, _ v: String, section: String, location: String, path: String) throws -> Bool {
         if let s = Settings.byName[key] {
+            if s.dest == "profiles" { matchedProfiles.formUnion(v.split(separator: " ").map(String.init)) }
             guard let matcher = s.matcher else {
                 throw MkosiError.config("\(key) cannot be used in [\(section)]", location: location)
             }
@@ -268,7 +289,10 @@ extension ParseContext {
                 guard let a = Architecture(rawValue: v) else { throw MkosiError.config("'\(v)' is not a valid Architecture") }
                 return a == Architecture.native
             case "Image": return v == image
-            default: throw MkosiError.config("\(key) cannot be used in [\(section)]")
+            default:
+                let names = Settings.all.filter { $0.matcher != nil }.flatMap { [$0.name] + $0.compatNames }
+                    + ["PathExists", "SystemdVersion", "HostArchitecture", "Image"]
+                throw MkosiError.config("\(key) cannot be used in [\(section)]" + Suggestion.hint(for: key, among: names))
             }
         } catch let e as MkosiError {
             throw e.located(at: location)

@@ -25,6 +25,8 @@ final class ParseContext {
     var files: [String] = []
     /// The directory relative paths resolve against: that of the nearest `mkosi.conf`.
     var cwd: String
+    /// Profile names `[Match]`/`[Assert]` `Profiles=` conditions named so far (no misspelling).
+    var matchedProfiles: Set<String> = []
 
     init(resources: BuiltinResources, cwd: String, cache: ParseCache = ParseCache()) {
         self.resources = resources
@@ -44,6 +46,7 @@ final class ParseContext {
         c.image = image
         c.directory = directory
         c.files = files
+        c.matchedProfiles = matchedProfiles
         return c
     }
 

@@ -24,8 +24,10 @@ public enum HostCommand {
         Log.debug("+ \(line)")
         Interrupt.install()
         try Interrupt.check()
+        let original = argv
         // posix_spawn has no portable chdir action here, so a shell changes directory first.
-        let argv = workingDirectory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0] + argv } ?? argv
+        let argv = workingDirectory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0] + argv }
+            ?? debugWrapped(argv)
 
         var pipeFds: [Int32] = [0, 0]
         guard pipe(&pipeFds) == 0 else { throw FS.systemError("pipe") }
@@ -60,6 +62,7 @@ public enum HostCommand {
 
         let status = waitForChild(pid)
         try Interrupt.check()
+        if check { try debugShell(after: status, original, environment: environment, line: line) }
         let code = try exitCode(status, line: line, check: check)
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
     }
@@ -83,7 +86,7 @@ public enum HostCommand {
         Interrupt.install()
         try Interrupt.check()
 
-        let (rc, pid) = spawn(argv, actions: nil, environment: environment)
+        let (rc, pid) = spawn(debugWrapped(argv), actions: nil, environment: environment)
         guard rc == 0 else {
             throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
                              hint: "Is \(argv[0]) installed?")
@@ -102,6 +105,7 @@ public enum HostCommand {
         let status = waitForChild(pid)
         mkosi_set_child(0)
         try Interrupt.check()
+        if check { try debugShell(after: status, argv, environment: environment, line: line) }
         return try exitCode(status, line: line, check: check)
     }
 
@@ -135,7 +139,7 @@ public enum HostCommand {
     public static func start(_ argv: [String], environment: [String: String]? = nil, display: [String]? = nil) throws -> Background {
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
         Log.debug("+ \(line) &")
-        let (rc, pid) = spawn(argv, actions: nil, environment: environment)
+        let (rc, pid) = spawn(debugWrapped(argv), actions: nil, environment: environment)
         guard rc == 0 else {
             throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))")
         }
@@ -173,6 +177,35 @@ public enum HostCommand {
             }
         }
         return (rc, pid)
+    }
+
+    /// `argv` under strace when it runs the sandbox helper and `--debug-sandbox` is on.
+    static func debugWrapped(_ argv: [String]) -> [String] {
+        Debugging.sandbox && SandboxCommandLine.split(argv) != nil ? Debugging.strace + argv : argv
+    }
+
+    /// `--debug-shell`: after the sandboxed command `argv` failed (`status` from `waitpid`),
+    /// a shell runs in a sandbox made as the command's was (same mounts, working directory and
+    /// environment), with mkosi's standard input, output and error, as upstream opens bash where
+    /// a command failed. On a terminal it is interactive; otherwise it reads commands from
+    /// standard input until its end. Ctrl-C belongs to the shell while it runs; mkosi goes on
+    /// (and reports the failure) when the shell exits. Nothing happens for a command that
+    /// succeeded, was interrupted, or does not run in a sandbox.
+    static func debugShell(after status: Int32, _ argv: [String], environment: [String: String]?, line: String) throws {
+        guard Debugging.shell, status != 0, let parts = SandboxCommandLine.split(argv) else { return }
+        let shell = parts.sandbox + Debugging.shellCommand
+        Log.info("--debug-shell: \(line) failed; opening a shell in its sandbox (exit it to go on)")
+        mkosi_ignore_interrupt(1)
+        defer { mkosi_ignore_interrupt(0) }
+        let (rc, pid) = spawn(debugWrapped(shell), actions: nil, environment: environment)
+        guard rc == 0 else {
+            Log.warning("--debug-shell: could not start the shell: \(String(cString: strerror(rc)))")
+            return
+        }
+        mkosi_set_child(pid)
+        _ = waitForChild(pid)
+        mkosi_set_child(0)
+        try Interrupt.check()
     }
 
     /// The exit code of a `waitpid` status (128 + signal when killed by one).

@@ -2,17 +2,19 @@
 import Glibc
 #endif
 import CLinux
+import MkosiCore
 
 /// The sandbox helper: `mkosi --internal-sandbox [--userns] [--unshare-net] OPERATIONS… [--chdir DIR]
 /// [--setenv K V]… -- COMMAND…`. It runs first thing in `main`, while the process has a single
-/// thread, uses only Glibc, and ends in `execvp` (or exits 125 with a message on stderr).
+/// thread, uses only Glibc (and the option table `SandboxCommandLine.arity`), and ends in
+/// `execvp` (or exits 125 with a message on stderr).
 ///
 /// It unshares a mount namespace (and a user namespace with `--userns`, a network namespace with
 /// only loopback up with `--unshare-net`), makes every mount a
 /// slave, moves to a tmpfs with the host root at `/oldroot`, builds the new root at `/newroot`
 /// from the operations (sources are host paths), pivots into it and drops the host root.
 public enum SandboxHelper {
-    public static let flag = "--internal-sandbox"
+    public static let flag = SandboxCommandLine.flag
 
     public static func main(_ args: [String]) -> Never {
         var userns = false, privateNetwork = false
@@ -22,6 +24,7 @@ public enum SandboxHelper {
         var env: [(String, String)] = []
         var i = 0
         func take(_ n: Int) -> [String] {
+            if n == 0 { return [] }
             guard i + n < args.count else { fail("missing argument for \(args[i])", errno: 0) }
             let r = Array(args[(i + 1)...(i + n)])
             i += n
@@ -29,22 +32,21 @@ public enum SandboxHelper {
         }
         while i < args.count {
             let a = args[i]
+            if a == "--" {
+                i += 1
+                break
+            }
+            guard let n = SandboxCommandLine.arity[a] else { fail("unknown option \(a)", errno: 0) }
+            let values = take(n)
             switch a {
-            case "--": i += 1; break
             case "--userns": userns = true
             case "--unshare-net": privateNetwork = true
             case "--suppress-chown": suppressChown = true
             case "--suppress-sync": suppressSync = true
-            case "--tmpfs", "--proc", "--dev", "--dir": ops.append([a] + take(1))
-            case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try", "--symlink": ops.append([a] + take(2))
-            case "--overlay": ops.append([a] + take(4))
-            case "--chdir": chdirTo = take(1)[0]
-            case "--setenv":
-                let kv = take(2)
-                env.append((kv[0], kv[1]))
-            default: fail("unknown option \(a)", errno: 0)
+            case "--chdir": chdirTo = values[0]
+            case "--setenv": env.append((values[0], values[1]))
+            default: ops.append([a] + values)
             }
-            if a == "--" { break }
             i += 1
         }
         let command = Array(args[i...])

@@ -33,6 +33,9 @@ int mkosi_set_parent_death_signal(int sig);
 void mkosi_install_interrupt_handlers(void);
 int mkosi_interrupted(void);
 void mkosi_set_child(pid_t pid);
+/* While a debug shell runs, SIGINT (1) is ignored, so that Ctrl-C belongs to the shell; (0)
+ * restores the handler above. */
+void mkosi_ignore_interrupt(int ignore);
 
 /* Installs a seccomp filter that makes the chown family (suppress_chown) and/or the sync family
  * (suppress_sync) succeed without doing anything. Used for package managers running as the only
