@@ -11,7 +11,7 @@ let package = Package(
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
         .target(name: "MkosiCore", dependencies: ["CLinux"]),
         // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.
-        .target(name: "MkosiSandbox", dependencies: ["CLinux"]),
+        .target(name: "MkosiSandbox", dependencies: ["CLinux", "MkosiCore"]),
         // Pure configuration engine: INI dialect, the settings table, match/include/profiles/
         // subimages, specifiers, finalisation, JSON and summary output.
         .target(name: "MkosiConfig", dependencies: ["MkosiCore"]),
@@ -30,6 +30,8 @@ let package = Package(
         .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
+        // The companion commands (mkosi-initrd, mkosi-addon, mkosi-sandbox): parsing and mapping.
+        .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiSandbox", "MkosiCore"]),
         // Helpers shared by the tests that run the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore", "TestSupport"]),

@@ -8,6 +8,7 @@
 
 extern const int MKOSI_CLONE_NEWNS;
 extern const int MKOSI_CLONE_NEWUSER;
+extern const int MKOSI_CLONE_NEWIPC;
 
 int mkosi_unshare(int flags);
 int mkosi_pivot_root(const char *new_root, const char *put_old);
@@ -22,6 +23,9 @@ int mkosi_become_root_in_user_namespace(char *const uidmap[], char *const gidmap
 /* Moves the process into a new network namespace and brings its loopback interface up, so
  * that 127.0.0.1 works and nothing else is reachable. 0 on success, -1 with errno set. */
 int mkosi_unshare_network(void);
+/* Makes every permitted capability inheritable and ambient, so that a program executed next as a
+ * user other than root keeps them (mkosi-sandbox without --become-root). 0, or -1 with errno. */
+int mkosi_raise_ambient_capabilities(void);
 /* Ask for `sig` when the parent dies. */
 int mkosi_set_parent_death_signal(int sig);
 
