@@ -30,7 +30,8 @@ let package = Package(
         .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
-        .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiConfig", "MkosiCore"]),
+        // Verbs and the companion commands (mkosi-initrd, mkosi-addon, mkosi-sandbox), the manual.
+        .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),
         // Helpers shared by the tests that run the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore", "TestSupport"]),

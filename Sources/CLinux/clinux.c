@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -24,6 +25,7 @@
 
 const int MKOSI_CLONE_NEWNS = CLONE_NEWNS;
 const int MKOSI_CLONE_NEWUSER = CLONE_NEWUSER;
+const int MKOSI_CLONE_NEWIPC = CLONE_NEWIPC;
 
 int mkosi_unshare(int flags) { return unshare(flags); }
 
@@ -126,6 +128,26 @@ int mkosi_unshare_network(void) {
         close(fd);
         errno = saved;
         return r < 0 ? -1 : 0;
+}
+
+int mkosi_raise_ambient_capabilities(void) {
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+        if (syscall(SYS_capget, &header, data) < 0)
+                return -1;
+        /* A capability can only be ambient if it is permitted and inheritable. */
+        for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+                data[i].inheritable = data[i].permitted;
+        if (syscall(SYS_capset, &header, data) < 0)
+                return -1;
+        for (int cap = 0; cap <= 63; cap++) {
+                int word = cap / 32;
+                if (!(data[word].permitted & (1U << (cap % 32))))
+                        continue;
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
+                        return -1;
+        }
+        return 0;
 }
 
 int mkosi_pivot_root(const char *new_root, const char *put_old) {

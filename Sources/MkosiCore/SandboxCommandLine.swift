@@ -10,9 +10,10 @@ public enum SandboxCommandLine {
 
     /// Every option of the helper and how many values it takes.
     public static let arity: [String: Int] = [
-        "--userns": 0, "--unshare-net": 0, "--suppress-chown": 0, "--suppress-sync": 0,
-        "--tmpfs": 1, "--proc": 1, "--dev": 1, "--dir": 1, "--chdir": 1,
-        "--bind": 2, "--ro-bind": 2, "--bind-try": 2, "--ro-bind-try": 2, "--symlink": 2, "--setenv": 2,
+        "--userns": 0, "--identity": 0, "--unshare-net": 0, "--unshare-ipc": 0, "--suppress-chown": 0,
+        "--suppress-sync": 0, "--pack-fds": 0, "--debug": 0,
+        "--tmpfs": 1, "--proc": 1, "--dev": 1, "--dir": 1, "--chdir": 1, "--unsetenv": 1,
+        "--bind": 2, "--ro-bind": 2, "--bind-try": 2, "--ro-bind-try": 2, "--symlink": 2, "--setenv": 2, "--write": 2,
         "--overlay": 4,
     ]
 

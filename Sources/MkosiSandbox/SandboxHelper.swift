@@ -4,21 +4,26 @@ import Glibc
 import CLinux
 import MkosiCore
 
-/// The sandbox helper: `mkosi --internal-sandbox [--userns] [--unshare-net] OPERATIONS… [--chdir DIR]
-/// [--setenv K V]… -- COMMAND…`. It runs first thing in `main`, while the process has a single
-/// thread, uses only Glibc (and the option table `SandboxCommandLine.arity`), and ends in
-/// `execvp` (or exits 125 with a message on stderr).
+/// The sandbox helper: `mkosi --internal-sandbox [--userns|--identity] [--unshare-net] [--unshare-ipc]
+/// [--pack-fds] [--debug] OPERATIONS… [--chdir DIR] [--setenv K V]… [--unsetenv K]… -- COMMAND…`.
+/// It runs first thing in `main` (or from `mkosi-sandbox`), while the process has a single
+/// thread, uses only Glibc (and the option table `SandboxCommandLine.arity`), and ends in `execvp` (or exits 125 with a message on stderr, 127 when
+/// the command is not found).
 ///
-/// It unshares a mount namespace (and a user namespace with `--userns`, a network namespace with
-/// only loopback up with `--unshare-net`), makes every mount a
-/// slave, moves to a tmpfs with the host root at `/oldroot`, builds the new root at `/newroot`
-/// from the operations (sources are host paths), pivots into it and drops the host root.
+/// It unshares a mount namespace (and a user namespace mapping the caller to root with
+/// `--userns`, or to itself with ambient capabilities with `--identity`; a network namespace with
+/// only loopback up with `--unshare-net`; an IPC namespace with `--unshare-ipc`), makes every
+/// mount a slave, moves to a tmpfs with the host root at `/oldroot`, builds the new root at
+/// `/newroot` from the operations (sources are host paths; a bind source written `+/path` is a
+/// path in the new root), pivots into it and drops the host root. `--pack-fds` moves inherited
+/// descriptors to 3, 4, … and sets `LISTEN_FDS`/`LISTEN_PID`; `--debug` prints each operation.
 public enum SandboxHelper {
     public static let flag = SandboxCommandLine.flag
 
     public static func main(_ args: [String]) -> Never {
-        var userns = false, privateNetwork = false
-        var suppressChown = false, suppressSync = false
+        var userns = false, identity = false, privateNetwork = false, privateIPC = false
+        var suppressChown = false, suppressSync = false, packFDs = false, debug = false
+        var unset: [String] = []
         var ops: [[String]] = []
         var chdirTo: String? = nil
         var env: [(String, String)] = []
@@ -40,7 +45,12 @@ public enum SandboxHelper {
             let values = take(n)
             switch a {
             case "--userns": userns = true
+            case "--identity": identity = true
             case "--unshare-net": privateNetwork = true
+            case "--unshare-ipc": privateIPC = true
+            case "--pack-fds": packFDs = true
+            case "--debug": debug = true
+            case "--unsetenv": unset.append(values[0])
             case "--suppress-chown": suppressChown = true
             case "--suppress-sync": suppressSync = true
             case "--chdir": chdirTo = values[0]
@@ -55,14 +65,15 @@ public enum SandboxHelper {
         let uid = getuid(), gid = getgid()
         // Overlayfs outside the host's user namespace (our own, or the subordinate-range one
         // mkosi builds in) keeps its metadata in user.* xattrs.
-        let userXattr = userns || !inInitialUserNamespace()
-        if userns {
-            check(mkosi_unshare(MKOSI_CLONE_NEWUSER | MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
+        let userXattr = userns || identity || !inInitialUserNamespace()
+        let ipc = privateIPC ? MKOSI_CLONE_NEWIPC : 0
+        if userns || identity {
+            check(mkosi_unshare(MKOSI_CLONE_NEWUSER | MKOSI_CLONE_NEWNS | ipc), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
             writeFile("/proc/self/setgroups", "deny\n")
-            writeFile("/proc/self/uid_map", "0 \(uid) 1\n")
-            writeFile("/proc/self/gid_map", "0 \(gid) 1\n")
+            writeFile("/proc/self/uid_map", "\(identity ? uid : 0) \(uid) 1\n")
+            writeFile("/proc/self/gid_map", "\(identity ? gid : 0) \(gid) 1\n")
         } else {
-            check(mkosi_unshare(MKOSI_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            check(mkosi_unshare(MKOSI_CLONE_NEWNS | ipc), "unshare(CLONE_NEWNS)")
         }
         if privateNetwork { check(mkosi_unshare_network(), "unsharing the network namespace (loopback only)") }
         check(mount(nil, "/", nil, UInt(MS_SLAVE | MS_REC), nil), "making / a slave mount")
@@ -74,14 +85,28 @@ public enum SandboxHelper {
         check(mkosi_pivot_root(".", "oldroot"), "pivot_root")
         check(chdir("/"), "chdir /")
 
-        for op in ops { apply(op, userXattr: userXattr) }
+        for op in ops {
+            if debug { say("+ " + op.joined(separator: " ")) }
+            apply(op, userXattr: userXattr)
+        }
 
         check(chdir("/newroot"), "chdir /newroot")
         check(mkosi_pivot_root(".", "."), "pivot_root into the new root")
         check(umount2(".", Int32(MNT_DETACH)), "detaching the host root")
         check(chdir(chdirTo ?? "/"), "chdir \(chdirTo ?? "/")")
         for (k, v) in env { setenv(k, v, 1) }
+        for k in unset { unsetenv(k) }
         _ = mkosi_set_parent_death_signal(SIGKILL)
+        if identity && uid != 0 {
+            check(mkosi_raise_ambient_capabilities(), "raising ambient capabilities")
+        }
+        if packFDs {
+            let n = packFileDescriptors()
+            if n > 0 {
+                setenv("LISTEN_FDS", String(n), 1)
+                setenv("LISTEN_PID", String(getpid()), 1)
+            }
+        }
         if suppressChown || suppressSync {
             check(mkosi_install_syscall_filter(suppressChown ? 1 : 0, suppressSync ? 1 : 0), "installing the syscall filter")
         }
@@ -108,9 +133,18 @@ public enum SandboxHelper {
         switch op[0] {
         case "--tmpfs":
             mkdirs(dst(op[1]))
-            check(mount("tmpfs", dst(op[1]), "tmpfs", 0, "mode=0755"), "tmpfs on \(op[1])")
+            // As upstream: a temporary directory gets tmpfs's default mode (1777).
+            check(mount("tmpfs", dst(op[1]), "tmpfs", 0, isTemporary(op[1]) ? "" : "mode=0755"), "tmpfs on \(op[1])")
         case "--dir":
-            mkdirs(dst(op[1]))
+            mkdirs(parent(dst(op[1])))
+            if mkdir(dst(op[1]), 0o755) == 0, isTemporary(op[1]) { chmod(dst(op[1]), 0o1777) }
+        case "--write":
+            mkdirs(parent(dst(op[2])))
+            let fd = open(dst(op[2]), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { fail("writing \(op[2])", errno: errno) }
+            let n = op[1].utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+            if n < 0 { fail("writing \(op[2])", errno: errno) }
+            close(fd)
         case "--symlink":
             mkdirs(parent(dst(op[2])))
             if symlink(op[1], dst(op[2])) != 0 && errno != EEXIST { fail("symlink \(op[2])", errno: errno) }
@@ -139,7 +173,8 @@ public enum SandboxHelper {
                 symlink(target, d + "/" + name)
             }
         case "--bind", "--ro-bind", "--bind-try", "--ro-bind-try":
-            let src = "/oldroot" + op[1]
+            // `+/path`: a path in the new root (mkosi-sandbox's relative sources).
+            let src = op[1].hasPrefix("+") ? dst(String(op[1].dropFirst())) : "/oldroot" + op[1]
             let target = dst(op[2])
             var st = stat()
             guard stat(src, &st) == 0 else {
@@ -173,14 +208,56 @@ public enum SandboxHelper {
             }
         case "--overlay":
             let lower = op[1].split(separator: ":").map { "/oldroot" + $0 }.joined(separator: ":")
-            mkdirs(dst(op[4]))
-            // No upper directory: a read-only union of the lower directories.
-            var options = op[2].isEmpty ? "lowerdir=\(lower)" : "lowerdir=\(lower),upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
+            let target = dst(op[4])
+            mkdirs(target)
+            // No upper directory: a read-only union of the lower directories; `tmpfs`: changes go
+            // to a fresh tmpfs mounted at the target first.
+            var options = "lowerdir=\(lower)"
+            if op[2] == "tmpfs" {
+                check(mount("tmpfs", target, "tmpfs", 0, "mode=0755"), "tmpfs for the overlay on \(op[4])")
+                mkdir(target + "/upper", 0o755)
+                mkdir(target + "/work", 0o755)
+                options += ",upperdir=\(target)/upper,workdir=\(target)/work"
+            } else if !op[2].isEmpty {
+                options += ",upperdir=/oldroot\(op[2]),workdir=/oldroot\(op[3])"
+            }
             if userXattr { options += ",userxattr" }
-            check(mount("overlay", dst(op[4]), "overlay", 0, options), "overlay on \(op[4])")
+            check(mount("overlay", target, "overlay", 0, options), "overlay on \(op[4])")
         default:
             fail("unknown operation \(op[0])", errno: 0)
         }
+    }
+
+    /// Paths upstream gives mode 1777: those ending in `/tmp` or `/var/tmp`.
+    static func isTemporary(_ p: String) -> Bool { p.hasSuffix("/tmp") || p == "tmp" }
+
+    /// Moves the inherited descriptors (3 and up, without close-on-exec; those with it are closed)
+    /// to 3, 4, … in order, as systemd's socket activation expects. Returns how many there are.
+    static func packFileDescriptors() -> Int {
+        var fds: [Int32] = []
+        guard let dir = opendir("/proc/self/fd") else { fail("listing /proc/self/fd", errno: errno) }
+        let own = dirfd(dir)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd >= 3, fd != own { fds.append(fd) }
+        }
+        closedir(dir)
+        fds = fds.sorted().filter { fd in
+            let flags = fcntl(fd, F_GETFD)
+            if flags < 0 { return false }
+            if flags & FD_CLOEXEC != 0 { close(fd); return false }
+            return true
+        }
+        // Sorted and distinct, so fds[i] >= 3 + i and every lower target is free by the time it is used.
+        for (i, fd) in fds.enumerated() where fd != Int32(3 + i) {
+            check(dup2(fd, Int32(3 + i)) < 0 ? -1 : 0, "moving descriptor \(fd)")
+            close(fd)
+        }
+        return fds.count
+    }
+
+    static func say(_ line: String) {
+        _ = (line + "\n").utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     }
 
     static func parent(_ p: String) -> String {

@@ -4,8 +4,9 @@ import Glibc
 import MkosiCommands
 import MkosiSandbox
 
-/// `mkosi`: the sandbox helper branch runs first (while the process has one thread); everything
-/// else happens in `Mkosi.run`, which never throws.
+/// `mkosi`: the sandbox helper branch runs first (while the process has one thread), then the
+/// companion commands when called by their name (`mkosi-initrd`, `mkosi-sandbox`,
+/// `mkosi-addon`); everything else happens in `Mkosi.run`, which never throws.
 @main
 enum Entry {
     static func main() {
@@ -18,6 +19,7 @@ enum Entry {
         if args.first == SandboxHelper.flag {
             SandboxHelper.main(Array(args.dropFirst()))
         }
+        if let name = Companions.named(CommandLine.arguments.first ?? "") { exit(Companions.run(name, args)) }
         if let status = Mkosi.enterBuildNamespace(args) { exit(status) }
         exit(Mkosi.run(args))
     }

@@ -8,6 +8,7 @@
 
 extern const int MKOSI_CLONE_NEWNS;
 extern const int MKOSI_CLONE_NEWUSER;
+extern const int MKOSI_CLONE_NEWIPC;
 
 int mkosi_unshare(int flags);
 int mkosi_pivot_root(const char *new_root, const char *put_old);
@@ -25,6 +26,9 @@ int mkosi_unshare_network(void);
 /* 1 when `path` lies on a tmpfs or ramfs, 0 when it does not, -1 with errno set when statfs()
  * fails. */
 int mkosi_is_on_tmpfs(const char *path);
+/* Makes every permitted capability inheritable and ambient, so that a program executed next as a
+ * user other than root keeps them (mkosi-sandbox without --become-root). 0, or -1 with errno. */
+int mkosi_raise_ambient_capabilities(void);
 /* Ask for `sig` when the parent dies. */
 int mkosi_set_parent_death_signal(int sig);
 
