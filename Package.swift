@@ -1,13 +1,18 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// The commit the binary is built from, passed by `make` and `scripts/deb` as MKOSI_COMMIT and
+// compiled into the C target only (changing it rebuilds one C file); `mkosi --version` shows it.
+// Without it (a plain `swift build`, a tarball without .git) the version says "commit unknown".
+let commit = (Context.environment["MKOSI_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || "+-.~".contains($0) }
+
 let package = Package(
     name: "mkosi-swift",
     platforms: [.macOS(.v15)],
     products: [.executable(name: "mkosi", targets: ["mkosi"])],
     targets: [
         // C only where Swift cannot reach: unshare, pivot_root, prctl, flag-setting signal handlers.
-        .target(name: "CLinux"),
+        .target(name: "CLinux", cSettings: commit.isEmpty ? [] : [.define("MKOSI_COMMIT", to: "\"\(commit)\"")]),
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
         .target(name: "MkosiCore", dependencies: ["CLinux"]),
         // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.

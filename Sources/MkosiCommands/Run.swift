@@ -68,7 +68,7 @@ public enum Mkosi {
             return 0
         }
         if args.version {
-            Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
+            Terminal.writeStdout(MkosiVersion.versionLine() + "\n")
             return 0
         }
         if args.verb.needsBuild {
