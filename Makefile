@@ -35,7 +35,8 @@ INSTALL ?= install
 SCRATCH ?= .build-static
 
 COMPANIONS := mkosi-initrd mkosi-sandbox mkosi-addon
-MANPAGES := mkosi $(COMPANIONS)
+# A man page (section 1) for every manual the binary has: Resources/docs/NAME.md, embedded.
+MANPAGES := $(filter mkosi $(COMPANIONS),$(basename $(notdir $(wildcard $(CURDIR)/Resources/docs/*.md))))
 PLUGINS := 50-mkosi.install 51-mkosi-addon.install
 
 # The commit, only from a checkout whose top is this directory (not from a repository around an
@@ -43,6 +44,11 @@ PLUGINS := 50-mkosi.install 51-mkosi-addon.install
 ifeq ($(origin COMMIT),undefined)
 COMMIT := $(shell test "$$(git -C '$(CURDIR)' rev-parse --show-toplevel 2>/dev/null)" = '$(CURDIR)' && \
 	{ git -C '$(CURDIR)' rev-parse --short=12 HEAD; git -C '$(CURDIR)' diff --quiet HEAD -- || echo -dirty; } | tr -d '\n')
+endif
+
+# The man pages' date: the commit's, so that the same commit gives the same pages.
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell test -n '$(COMMIT)' && git -C '$(CURDIR)' log -1 --format=%ct HEAD)
 endif
 
 ifeq ($(origin BIN),undefined)
@@ -68,7 +74,8 @@ install: $(INSTALL_BUILDS)
 	'$(BIN)' completion zsh >'$(DESTDIR)$(ZSHCOMPLETIONDIR)/_mkosi'
 	'$(BIN)' completion fish >'$(DESTDIR)$(FISHCOMPLETIONDIR)/mkosi.fish'
 	for m in $(MANPAGES); do \
-		'$(BIN)' --doc-format=roff documentation $$m >"$(DESTDIR)$(MANDIR)/man1/$$m.1.new" && \
+		SOURCE_DATE_EPOCH='$(SOURCE_DATE_EPOCH)' '$(BIN)' --doc-format=roff documentation $$m \
+			>"$(DESTDIR)$(MANDIR)/man1/$$m.1.new" && \
 		mv "$(DESTDIR)$(MANDIR)/man1/$$m.1.new" "$(DESTDIR)$(MANDIR)/man1/$$m.1" || \
 		{ rm -f "$(DESTDIR)$(MANDIR)/man1/$$m.1.new"; exit 1; }; \
 	done
@@ -80,7 +87,7 @@ uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/mkosi' $(foreach c,$(COMPANIONS),'$(DESTDIR)$(BINDIR)/$(c)') \
 		'$(DESTDIR)$(BASHCOMPLETIONDIR)/mkosi' '$(DESTDIR)$(ZSHCOMPLETIONDIR)/_mkosi' \
 		'$(DESTDIR)$(FISHCOMPLETIONDIR)/mkosi.fish' \
-		$(foreach m,$(MANPAGES),'$(DESTDIR)$(MANDIR)/man1/$(m).1') \
+		$(foreach m,mkosi $(COMPANIONS),'$(DESTDIR)$(MANDIR)/man1/$(m).1') \
 		$(foreach p,$(PLUGINS),'$(DESTDIR)$(KERNELINSTALLDIR)/$(p)')
 
 deb:

@@ -41,6 +41,10 @@ import Testing
                 "\(version.stdout)\(version.stderr)")
         for companion in ["mkosi-initrd", "mkosi-sandbox", "mkosi-addon"] {
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/usr/bin/" + companion)) == "mkosi", "\(companion)")
+            // Called by its name, the binary is that command.
+            let help = try Shell.run([root + "/usr/bin/" + companion, "--help"])
+            let usage = help.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(help.status == 0 && usage.contains("\(companion) ["), "\(companion): \(help.stdout.prefix(200))\(help.stderr)")
         }
 
         let bash = root + "/usr/share/bash-completion/completions/mkosi"
