@@ -27,13 +27,16 @@ let package = Package(
         .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiInstaller"]),
         // Booting images in virtual machines (qemu, OVMF, virtiofsd).
         .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiBuild"]),
+        // Our Markdown manuals as man pages (roff); pure text, no I/O.
+        .target(name: "MkosiDocs"),
         // One file per verb.
-        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
+        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiDocs", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
+        .testTarget(name: "MkosiDocsTests", dependencies: ["MkosiDocs", "MkosiCommands", "MkosiConfig", "MkosiCore", "TestSupport"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
         // Helpers shared by the tests that run the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

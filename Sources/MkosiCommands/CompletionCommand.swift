@@ -123,15 +123,3 @@ enum DependenciesCommand {
             .map { $0 + "\n" }.joined())
     }
 }
-
-/// `mkosi documentation [MANUAL]`: our manual, as Markdown (paged through `less` on a terminal).
-enum DocumentationCommand {
-    static func run(_ cmdline: [String], resources: BuiltinResources) throws {
-        let name = cmdline.first ?? "mkosi"
-        let path = try resources.path(of: "docs/\(name).md")
-        guard FS.exists(path) else {
-            throw MkosiError.usage("No manual named '\(name)'", hint: "Available: mkosi")
-        }
-        Terminal.writeStdout(try FS.readText(path).replacingOccurrences(of: SupportReport.manualMarker, with: SupportReport.manualSection()))
-    }
-}
