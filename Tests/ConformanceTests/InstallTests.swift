@@ -22,15 +22,29 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Everything lands in its standard place under PREFIX; the binary is stripped, the
-    /// companions are links to it, the man page renders, the completions load; `make uninstall`
-    /// takes it all away again.
-    @Test func makeInstallPutsEverythingInPlaceAndUninstallRemovesIt() throws {
+    /// `make install DESTDIR=<scratch> PREFIX=/usr` with the debug build; the scratch root and
+    /// the make command line (for `uninstall`).
+    func install() throws -> (Scratch, [String]) {
         let scratch = try Scratch()
-        let root = scratch.path
-        let make = ["make", "-C", Self.repository, "DESTDIR=\(root)", "PREFIX=/usr", "BIN=\(mkosi)"]
+        let make = ["make", "-C", Self.repository, "DESTDIR=\(scratch.path)", "PREFIX=/usr", "BIN=\(mkosi)"]
         let r = try Shell.run(make + ["install"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        return (scratch, make)
+    }
+
+    /// `man -l` renders the page without warnings.
+    func expectManPageRenders(_ root: String, _ page: String) throws {
+        let path = root + "/usr/share/man/man1/\(page).1"
+        let man = try Shell.run(["man", "-l", path], environment: ["PATH": "/usr/bin:/bin", "MANPAGER": "cat", "MANWIDTH": "80"])
+        #expect(man.status == 0 && man.stdout.contains("NAME") && man.stdout.contains(page), "\(page): \(man.stderr)")
+        #expect(!man.stderr.contains("warning"), "\(page): \(man.stderr)")
+    }
+
+    /// Everything lands in its standard place under PREFIX; the binary is stripped, the man page
+    /// renders, the completions load; `make uninstall` takes it all away again.
+    @Test func makeInstallPutsEverythingInPlaceAndUninstallRemovesIt() throws {
+        let (scratch, make) = try install()
+        let root = scratch.path
 
         let bin = root + "/usr/bin/mkosi"
         #expect(FileManager.default.isExecutableFile(atPath: bin))
@@ -41,10 +55,6 @@ import Testing
                 "\(version.stdout)\(version.stderr)")
         for companion in ["mkosi-initrd", "mkosi-sandbox", "mkosi-addon"] {
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/usr/bin/" + companion)) == "mkosi", "\(companion)")
-            // Called by its name, the binary is that command.
-            let help = try Shell.run([root + "/usr/bin/" + companion, "--help"])
-            let usage = help.stdout.split(separator: "\n").first.map(String.init) ?? ""
-            #expect(help.status == 0 && usage.contains("\(companion) ["), "\(companion): \(help.stdout.prefix(200))\(help.stderr)")
         }
 
         let bash = root + "/usr/share/bash-completion/completions/mkosi"
@@ -55,12 +65,7 @@ import Testing
         let fish = try String(contentsOfFile: root + "/usr/share/fish/vendor_completions.d/mkosi.fish", encoding: .utf8)
         #expect(fish.contains("complete -c mkosi "))
 
-        for page in ["mkosi", "mkosi-initrd", "mkosi-sandbox", "mkosi-addon"] {
-            let path = root + "/usr/share/man/man1/\(page).1"
-            let man = try Shell.run(["man", "-l", path], environment: ["PATH": "/usr/bin:/bin", "MANPAGER": "cat", "MANWIDTH": "80"])
-            #expect(man.status == 0 && man.stdout.contains("NAME") && man.stdout.contains(page), "\(page): \(man.stderr)")
-            #expect(!man.stderr.contains("warning"), "\(page): \(man.stderr)")
-        }
+        try expectManPageRenders(root, "mkosi")
 
         for plugin in ["50-mkosi.install", "51-mkosi-addon.install"] {
             #expect(FileManager.default.isExecutableFile(atPath: root + "/usr/lib/kernel/install.d/" + plugin), "\(plugin)")
@@ -70,6 +75,18 @@ import Testing
         #expect(u.status == 0, "\(u.stderr)")
         let left = try Shell.run(["find", root, "-not", "-type", "d"]).stdout
         #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    /// The installed companions are the binary called by their names (helper H's dispatch on
+    /// argv[0]) and have man pages (their manuals in Resources/docs).
+    @Test func installedCompanionsRunAndHaveManPages() throws {
+        let (scratch, _) = try install()
+        for companion in ["mkosi-initrd", "mkosi-sandbox", "mkosi-addon"] {
+            let help = try Shell.run([scratch.path + "/usr/bin/" + companion, "--help"])
+            let usage = help.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(help.status == 0 && usage.contains("\(companion) ["), "\(companion): \(help.stdout.prefix(200))\(help.stderr)")
+            try expectManPageRenders(scratch.path, companion)
+        }
     }
 
     // MARK: kernel-install plugins
