@@ -1,13 +1,18 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// The commit the binary is built from, passed by `make` and `scripts/deb` as MKOSI_COMMIT and
+// compiled into the C target only (changing it rebuilds one C file); `mkosi --version` shows it.
+// Without it (a plain `swift build`, a tarball without .git) the version says "commit unknown".
+let commit = (Context.environment["MKOSI_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || "+-.~".contains($0) }
+
 let package = Package(
     name: "mkosi-swift",
     platforms: [.macOS(.v15)],
     products: [.executable(name: "mkosi", targets: ["mkosi"])],
     targets: [
         // C only where Swift cannot reach: unshare, pivot_root, prctl, flag-setting signal handlers.
-        .target(name: "CLinux"),
+        .target(name: "CLinux", cSettings: commit.isEmpty ? [] : [.define("MKOSI_COMMIT", to: "\"\(commit)\"")]),
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
         .target(name: "MkosiCore", dependencies: ["CLinux"]),
         // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.
@@ -22,13 +27,16 @@ let package = Package(
         .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiInstaller"]),
         // Booting images in virtual machines (qemu, OVMF, virtiofsd).
         .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiBuild"]),
+        // Our Markdown manuals as man pages (roff); pure text, no I/O.
+        .target(name: "MkosiDocs"),
         // One file per verb.
-        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
+        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiDocs", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
+        .testTarget(name: "MkosiDocsTests", dependencies: ["MkosiDocs", "MkosiCommands", "MkosiConfig", "MkosiCore", "TestSupport"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
         // Verbs and the companion commands (mkosi-initrd, mkosi-addon, mkosi-sandbox), the manual.
         .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),

@@ -123,10 +123,3 @@ enum DependenciesCommand {
             .map { $0 + "\n" }.joined())
     }
 }
-
-/// `mkosi documentation [MANUAL]`: our manual, as Markdown (paged through `less` on a terminal).
-enum DocumentationCommand {
-    static func run(_ cmdline: [String], resources: BuiltinResources) throws {
-        Terminal.writeStdout(try Manual.markdown(named: cmdline.first ?? "mkosi", resources: resources))
-    }
-}

@@ -18,7 +18,7 @@ public enum Manual {
     public static let settingsEnd = "<!-- SETTINGS-END -->"
 
     /// The names of the manuals there are.
-    public static let names = ["mkosi"]
+    public static let names = ["mkosi", "mkosi-initrd", "mkosi-sandbox", "mkosi-addon"]
 
     /// The final Markdown text of the manual `named`.
     public static func markdown(named name: String, resources: BuiltinResources) throws -> String {

@@ -64,11 +64,11 @@ public enum Mkosi {
     static func dispatch(_ loaded: LoadedConfiguration, resources: BuiltinResources) throws -> Int32 {
         let args = loaded.args
         if args.help {
-            Terminal.writeStdout(HelpText.render())
+            Pager.page(HelpText.render(), enabled: args.pager)
             return 0
         }
         if args.version {
-            Terminal.writeStdout("mkosi \(MkosiVersion.current)\n")
+            Terminal.writeStdout(MkosiVersion.versionLine() + "\n")
             return 0
         }
         try DebugOptions.apply(args)
@@ -77,7 +77,7 @@ public enum Mkosi {
         }
         switch args.verb {
         case .help:
-            Terminal.writeStdout(HelpText.render())
+            Pager.page(HelpText.render(), enabled: args.pager)
         case .summary:
             SummaryCommand.run(loaded)
         case .catConfig:
@@ -87,7 +87,7 @@ public enum Mkosi {
         case .dependencies:
             try DependenciesCommand.run(args.cmdline, resources: resources)
         case .documentation:
-            try DocumentationCommand.run(args.cmdline, resources: resources)
+            try DocumentationCommand.run(args, resources: resources)
         case .bump:
             try BumpCommand.run(loaded)
         case .build:

@@ -7,16 +7,16 @@ enum SummaryCommand {
     static func run(_ loaded: LoadedConfiguration) {
         let args = loaded.args
         if args.showOrigin {
-            Terminal.writeStdout(args.json ? OriginReport.json(loaded) : OriginReport.text(loaded))
+            Pager.page(args.json ? OriginReport.json(loaded) : OriginReport.text(loaded), enabled: args.pager)
             return
         }
         if args.json {
-            Terminal.writeStdout(loaded.summaryJSON)
+            Pager.page(loaded.summaryJSON, enabled: args.pager)
             return
         }
         var text = loaded.tools.map { Summary.render($0, cwd: loaded.cwd) + "\n" } ?? ""
         text += loaded.images.map { Summary.render($0, cwd: loaded.cwd) }.joined(separator: "\n")
-        Terminal.writeStdout(text)
+        Pager.page(text, enabled: args.pager)
     }
 }
 
@@ -95,7 +95,7 @@ enum CatConfigCommand {
                 out += try FS.readText(path) + "\n"
             }
         }
-        Terminal.writeStdout(out)
+        Pager.page(out, enabled: loaded.args.pager)
     }
 }
 

@@ -245,8 +245,10 @@ public enum CertificateSourceType: String, SettingEnum {
     public static var enumName: String { "CertificateSourceType" }
 }
 
+/// `--doc-format`: upstream's choices, and `roff` (this implementation's addition: the man page
+/// source on standard output, used to install the man pages).
 public enum DocFormat: String, SettingEnum {
-    case auto, markdown, man, pandoc, system
+    case auto, markdown, man, pandoc, system, roff
     public static var enumName: String { "DocFormat" }
 }
 

@@ -215,6 +215,14 @@ extension ValueParser {
 /// development version whose configuration language it implements.
 public enum MkosiVersion {
     public static let current = "27~devel"
+
+    /// What `mkosi --version` prints: upstream's two fields first (`mkosi 27~devel`, what scripts
+    /// that read the version take), then which implementation and commit this is, e.g.
+    /// `mkosi 27~devel (mkosi-swift, commit 1a2b3c4d5e6f)`; `commit unknown` when the build was
+    /// not told its commit.
+    public static func versionLine(commit: String? = BuildInfo.commit) -> String {
+        "mkosi \(current) (\(BuildInfo.implementation), commit \(commit ?? "unknown"))"
+    }
 }
 
 /// Python's `repr()` of a string, used in messages copied from upstream.

@@ -149,7 +149,7 @@ public enum HostCommand {
     /// `posix_spawnp` of `argv` with default signal dispositions and an empty signal mask (mkosi
     /// itself blocks or catches signals its children must not inherit), and `environment`
     /// replacing the process environment when given. Returns posix_spawnp's result and the pid.
-    private static func spawn(_ argv: [String], actions: UnsafePointer<posix_spawn_file_actions_t>?,
+    static func spawn(_ argv: [String], actions: UnsafePointer<posix_spawn_file_actions_t>?,
                               environment: [String: String]?) -> (rc: Int32, pid: pid_t) {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
