@@ -28,8 +28,7 @@ public enum ManPage {
     public static func render(markdown: String, name: String, section: Int = 1, date: String,
                               source: String, manual: String = "mkosi Manual") -> String {
         var blocks = MarkdownBlock.parse(markdown)
-        let topLevel = blocks.filter { if case .heading(1, _) = $0 { return true } else { return false } }.count
-        if case .heading(1, _) = blocks.first, topLevel == 1 { blocks.removeFirst() }
+        if hasTitle(blocks) { blocks.removeFirst() }
         let levels = blocks.compactMap { b -> Int? in if case .heading(let l, _) = b { return l } else { return nil } }
         var writer = RoffWriter(sectionLevel: levels.min() ?? 1)
         let th = [name.uppercased(), String(section), date, source, manual].map { "\"\(RoffWriter.escapeArgument($0))\"" }
@@ -57,6 +56,18 @@ public enum ManPage {
         }
         writer.lines.insert(contentsOf: fallbacks, at: 3)
         return writer.lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ManPage {
+    /// Whether the first block of `markdown` is a title: a level-1 heading, the only one (the
+    /// sections are then level-2 headings, as in our manuals; upstream's use level 1).
+    public static func hasTitle(_ markdown: String) -> Bool { hasTitle(MarkdownBlock.parse(markdown)) }
+
+    static func hasTitle(_ blocks: [MarkdownBlock]) -> Bool {
+        let topLevel = blocks.filter { if case .heading(1, _) = $0 { return true } else { return false } }.count
+        if case .heading(1, _) = blocks.first, topLevel == 1 { return true }
+        return false
     }
 }
 

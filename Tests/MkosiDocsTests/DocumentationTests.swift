@@ -73,6 +73,13 @@ import Testing
         #expect(r.stderr.contains("--doc-format needs pandoc, which is not installed"))
     }
 
+    /// Where pandoc is installed (it is not needed otherwise), it renders the page for man.
+    @Test func pandocRendersWhereInstalled() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pandoc") else { return }
+        let r = try run(["--no-pager", "--doc-format=pandoc", "documentation"], environment: ["MANWIDTH": "80"])
+        #expect(r.status == 0 && r.stdout.contains("\nSYNOPSIS\n") && r.stdout.contains("\nNAME\n"), "\(r.stderr)")
+    }
+
     @Test func unknownManualIsAUsageErrorListingTheManuals() throws {
         let r = try run(["documentation", "nope"])
         #expect(r.status == 2)

@@ -37,6 +37,7 @@ import Testing
         """)
         // Several level-1 headings (upstream's layout): they are the sections.
         #expect(body("% demo(1)\n%\n%\n\n# NAME\n\nx\n\n# OPTIONS\n") == ".SH\nNAME\n.PP\nx\n.SH\nOPTIONS\n")
+        #expect(ManPage.hasTitle("# t\n\n## A\n") && !ManPage.hasTitle("# A\n\n# B\n") && !ManPage.hasTitle("x\n\n# A\n"))
     }
 
     @Test func nameSectionIsOneWhatisLine() {
