@@ -123,5 +123,8 @@ import Testing
         #expect(try pagedLess(["--help"], mkosiLess: "-detectable") == "-detectable")
         #expect(try pagedLess(["-C", "", "summary"], mkosiLess: nil) == Pager.defaultLess)
         #expect(try pagedLess(["--no-pager", "help"], mkosiLess: "-x") == nil)
+        #expect(try pagedLess(["--doc-format=markdown", "documentation"], mkosiLess: "M") == "M")
+        // man pages itself; --no-pager reaches it as `-P cat`.
+        #expect(try pagedLess(["--no-pager", "--doc-format=man", "documentation"], mkosiLess: "M") == nil)
     }
 }
