@@ -103,7 +103,8 @@ enum DocumentationCommand {
             let roff = try HostCommand.capture([pandoc, "--from=markdown", "--to=man", "--standalone", "--lua-filter=\(filter)",
                                                 "--metadata=title:\(manual.name.uppercased())",
                                                 "--metadata=section:\(manual.section)", "--metadata=date:\(date())",
-                                                "--metadata=footer:mkosi \(MkosiVersion.current)", source])
+                                                "--metadata=footer:mkosi \(MkosiVersion.current)"]
+                                                + (ManPage.hasTitle(manual.markdown) ? ["--shift-heading-level-by=-1"] : []) + [source])
             try FS.writeAtomically(file, roff.output)
             try HostCommand.run([man] + pagerOptions(pager) + ["-l", file])
         }

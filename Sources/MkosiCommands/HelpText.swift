@@ -39,7 +39,7 @@ enum HelpText {
         ("--genkey-valid-days DAYS", "Validity of keys made by genkey (default: 730)"),
         ("--genkey-common-name CN", "Common name of keys made by genkey"),
         ("-B, --auto-bump", "Bump the version after a successful build"),
-        ("--doc-format FORMAT", "Format of the documentation verb: auto, markdown, man, pandoc, system, roff (roff: not in upstream)"),
+        ("--doc-format FORMAT", "Doc format: auto|markdown|man|pandoc|system, roff (not upstream)"),
         ("--json", "Show the summary as JSON"),
         ("--show-origin", "With summary: show where each setting's value came from"),
         ("-w, --wipe-build-dir", "Empty the build directory before building"),

@@ -28,8 +28,7 @@ public enum ManPage {
     public static func render(markdown: String, name: String, section: Int = 1, date: String,
                               source: String, manual: String = "mkosi Manual") -> String {
         var blocks = MarkdownBlock.parse(markdown)
-        let topLevel = blocks.filter { if case .heading(1, _) = $0 { return true } else { return false } }.count
-        if case .heading(1, _) = blocks.first, topLevel == 1 { blocks.removeFirst() }
+        if hasTitle(blocks) { blocks.removeFirst() }
         let levels = blocks.compactMap { b -> Int? in if case .heading(let l, _) = b { return l } else { return nil } }
         var writer = RoffWriter(sectionLevel: levels.min() ?? 1)
         let th = [name.uppercased(), String(section), date, source, manual].map { "\"\(RoffWriter.escapeArgument($0))\"" }
@@ -57,6 +56,18 @@ public enum ManPage {
         }
         writer.lines.insert(contentsOf: fallbacks, at: 3)
         return writer.lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ManPage {
+    /// Whether the first block of `markdown` is a title: a level-1 heading, the only one (the
+    /// sections are then level-2 headings, as in our manuals; upstream's use level 1).
+    public static func hasTitle(_ markdown: String) -> Bool { hasTitle(MarkdownBlock.parse(markdown)) }
+
+    static func hasTitle(_ blocks: [MarkdownBlock]) -> Bool {
+        let topLevel = blocks.filter { if case .heading(1, _) = $0 { return true } else { return false } }.count
+        if case .heading(1, _) = blocks.first, topLevel == 1 { return true }
+        return false
     }
 }
 
@@ -145,7 +156,8 @@ struct RoffWriter {
             for (k, cell) in row.enumerated() { widths[k] = max(widths[k], Self.visibleWidth(cell)) }
         }
         if widths.reduce(0, +) + 3 * (columns - 1) <= Self.tableWidth {
-            lines += [".PP", ".TS"]
+            // Kept on one page: groff 1.22's tbl warns when a table straddles a page's end.
+            lines += [".PP", ".ne \(body.count + 3)v", ".TS"]
             lines.append(Array(repeating: "lB", count: columns).joined(separator: " "))
             lines.append(Array(repeating: "l", count: columns).joined(separator: " ") + ".")
             lines.append(head.map { "\\&" + $0 }.joined(separator: "\t"))
@@ -221,6 +233,13 @@ struct RoffWriter {
         case "2713", "2714": return "x"
         default: return "?"
         }
+    }
+
+    /// A URL as roff text, with break points (`\:`) after the slashes of its path, so that a
+    /// long one can be wrapped instead of overflowing the line.
+    static func url(_ s: String) -> String {
+        guard let scheme = s.firstRange(of: "://") else { return escape(s) }
+        return escape(String(s[..<scheme.upperBound])) + escape(String(s[scheme.upperBound...])).replacing("/", with: "/\\:")
     }
 
     /// A macro argument: escaped text with `"` written `\(dq`.
@@ -346,11 +365,16 @@ struct Inline {
                 k += run
                 continue
             }
+            if c == "h", Self.isSpace(prev) || prev == "(" || prev == "<", let end = Self.bareURL(s, at: k) {
+                out += RoffWriter.url(String(s[k..<end]))
+                k = end
+                continue
+            }
             if c == "[", let link = Self.link(s, at: k) {
                 out += span(link.text)
                 let text = String(link.text)
                 if !link.url.hasPrefix("#") && link.url != text && "<\(link.url)>" != text {
-                    out += " <" + RoffWriter.escape(link.url) + ">"
+                    out += " <" + RoffWriter.url(link.url) + ">"
                 }
                 k = link.end
                 continue
@@ -420,6 +444,17 @@ struct Inline {
             k += 1
         }
         return nil
+    }
+
+    /// The end of an `http://` or `https://` URL starting at `at` (before white space, `>`, `)`
+    /// or trailing sentence punctuation).
+    static func bareURL(_ s: ArraySlice<Character>, at: Int) -> Int? {
+        let head = String(s[at...].prefix(8))
+        guard head.hasPrefix("https://") || head.hasPrefix("http://") else { return nil }
+        var end = at
+        while end < s.endIndex, !isSpace(s[end]), s[end] != ">", s[end] != ")" { end += 1 }
+        while end > at, ".,;:".contains(s[end - 1]) { end -= 1 }
+        return end
     }
 
     /// `[text](url)` starting at `at`.

@@ -73,6 +73,13 @@ import Testing
         #expect(r.stderr.contains("--doc-format needs pandoc, which is not installed"))
     }
 
+    /// Where pandoc is installed (it is not needed otherwise), it renders the page for man.
+    @Test func pandocRendersWhereInstalled() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pandoc") else { return }
+        let r = try run(["--no-pager", "--doc-format=pandoc", "documentation"], environment: ["MANWIDTH": "80"])
+        #expect(r.status == 0 && r.stdout.contains("\nSYNOPSIS\n") && r.stdout.contains("\nNAME\n"), "\(r.stderr)")
+    }
+
     @Test func unknownManualIsAUsageErrorListingTheManuals() throws {
         let r = try run(["documentation", "nope"])
         #expect(r.status == 2)
@@ -116,5 +123,8 @@ import Testing
         #expect(try pagedLess(["--help"], mkosiLess: "-detectable") == "-detectable")
         #expect(try pagedLess(["-C", "", "summary"], mkosiLess: nil) == Pager.defaultLess)
         #expect(try pagedLess(["--no-pager", "help"], mkosiLess: "-x") == nil)
+        #expect(try pagedLess(["--doc-format=markdown", "documentation"], mkosiLess: "M") == "M")
+        // man pages itself; --no-pager reaches it as `-P cat`.
+        #expect(try pagedLess(["--no-pager", "--doc-format=man", "documentation"], mkosiLess: "M") == nil)
     }
 }
