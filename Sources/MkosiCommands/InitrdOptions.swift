@@ -1,3 +1,4 @@
+import MkosiConfig
 import MkosiCore
 
 /// The command line of `mkosi-initrd` and `mkosi-addon`, upstream's options.
@@ -15,8 +16,8 @@ public struct InitrdOptions: Equatable, Sendable {
         case addon = "mkosi-addon"
     }
 
-    public static let formats = ["cpio", "uki", "directory"]
-    public static let profiles = ["lvm", "network", "nfs", "pkcs11", "plymouth", "raid"]
+    public static let formats = [OutputFormat.cpio, .uki, .directory].map(\.rawValue)
+    public static let profiles = InitrdProfile.allCases.map(\.rawValue)
 
     public var tool: Tool
     public var output: String

@@ -52,7 +52,8 @@ import Testing
 
     @Test func showDocumentationPrintsTheManual() throws {
         let doc = try Links().run("mkosi-initrd", ["-D"])
-        #expect(doc.status == 0 && doc.stdout.contains("mkosi-initrd —"), "\(doc.stderr)")
+        // Rendered as a man page where man is installed (upstream's `auto`), else the Markdown.
+        #expect(doc.status == 0 && doc.stdout.contains("NAME") && doc.stdout.contains("build an initrd"), "\(doc.stderr)")
     }
 
     @Test(.enabled(if: sandboxWorks(), "needs root or unprivileged user namespaces"))
