@@ -215,7 +215,6 @@ public enum Output {
             if let mode = context.config[.outputMode] { chmod(to, mode_t(mode)) }
             Privileges.handOver(to)
         }
-        Log.info("\(Terminal.bold(context.config.outputWithCompression)) written to \(out)")
     }
 
     /// Removes the outputs of `config` from its output directory.
