@@ -60,7 +60,7 @@ public enum Output {
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
-        try context.step("post-output scripts") { try Scripts.runPostOutput(context) }
+        try context.step("Running post-output scripts") { try Scripts.runPostOutput(context) }
         try place(context)
     }
 

@@ -164,11 +164,11 @@ public enum Pipeline {
             var partitions: [Partition] = []
             // grub for BIOS needs the root partition's UUID for its entries.
             if bootable && !bios && !Disk.uki(dependsOn: definitions, config) {
-                try step("Building the UKI") { ukis = try Boot.buildUKIs(context, partitions: []) }
+                try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: []) }
                 try step("Building the disk image with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
             } else {
                 try step("Building the disk image's partitions with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true) }
-                if bootable { try step("Building the UKI") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
+                if bootable { try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
                 try step("Adding the ESP to the disk image with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: false) }
             }
             if bios { try step("Installing grub for BIOS") { try Grub.biosSetup(context, partitions: partitions) } }
@@ -176,7 +176,7 @@ public enum Pipeline {
                 try step("Writing the partitions as separate files") { try Disk.make(context, definitions: definitions, first: false, split: true) }
             }
         } else if bootable {
-            try step("Building the UKI") { ukis = try Boot.buildUKIs(context, partitions: []) }
+            try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: []) }
         }
         if bootable { try step("Copying out the kernel, initrd and UKI") { try Boot.copyArtifacts(context, ukis: ukis) } }
         try step("Writing the output") { try Output.make(context) }

@@ -190,6 +190,11 @@ struct BuildIntegrationTests {
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status != 0)
         #expect(r.stderr.contains("apt-get install no-such-package-mkosi-test\" failed with exit status 100"), "\(r.stderr.suffix(1000))")
+        // apt's own words, kept while it ran, are shown because it failed, below its step.
+        let log = r.stderr.split(separator: "\n").map(String.init)
+        let said = log.firstIndex { $0.contains("Unable to locate package no-such-package-mkosi-test") }
+        let step = log.firstIndex { $0.hasPrefix("‣ [main] Installing") }
+        #expect(said != nil && step != nil && step! < said!, "\(r.stderr.suffix(1000))")
         #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
         #expect(p.leftovers().isEmpty)
         #expect(try Self.mounts() == mountsBefore)
