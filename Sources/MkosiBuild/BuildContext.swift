@@ -77,21 +77,24 @@ public final class BuildContext: InstallerContext {
     /// How long each step of the build took, in order (`step`).
     public private(set) var stepTimes: [(String, Double)] = []
 
-    /// Runs one step of the build and records its duration. With `--debug` or
-    /// `MKOSI_STEP_TIMES=1` the durations are printed at the end (`reportStepTimes`).
-    public func step(_ name: String, _ body: () throws -> Void) throws {
-        var start = timespec(), end = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        defer {
-            clock_gettime(CLOCK_MONOTONIC, &end)
-            stepTimes.append((name, Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9))
+    /// Runs one step of the build, titled for the log (`Installing packages`), and records its
+    /// duration. The title is printed before the step's first tool runs, unless the step's own
+    /// first message says what it does (`Log.inStep`); a step that took a second or more ends
+    /// with `<title> took 12.3s`, every step does with `--debug-timing`, which also prints all
+    /// durations at the end (`reportStepTimes`).
+    public func step(_ title: String, _ body: () throws -> Void) throws {
+        let start = BuildSummary.now()
+        defer { stepTimes.append((title, BuildSummary.now() - start)) }
+        try Log.inStep(title) {
+            try body()
+            let elapsed = BuildSummary.now() - start
+            if elapsed >= 1 || args.debugTiming { Log.info(Log.stepTook(title, elapsed)) }
         }
-        try body()
     }
 
     /// Prints the step durations (see `step`).
     public func reportStepTimes() {
-        guard Log.isDebug || Env.get("MKOSI_STEP_TIMES") == "1", !stepTimes.isEmpty else { return }
+        guard args.debugTiming || Log.isDebug || Env.get("MKOSI_STEP_TIMES") == "1", !stepTimes.isEmpty else { return }
         let total = stepTimes.reduce(0) { $0 + $1.1 }
         func seconds(_ x: Double) -> String {
             let hundredths = Int((x * 100).rounded())
@@ -252,7 +255,8 @@ public final class BuildContext: InstallerContext {
     }
 
     /// The environment of every tool: a clean one with a sane PATH (`ExtraSearchPaths=` first),
-    /// the proxy settings, then the user's variables (`userEnvironment`).
+    /// the proxy settings, mkosi's own `SYSTEMD_LOG_*` (`forwardedVariables`), then the user's
+    /// variables (`userEnvironment`).
     public func baseEnvironment() -> [String: String] {
         let path = config[.extraSearchPaths] + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
         var env: [String: String] = [
@@ -268,7 +272,17 @@ public final class BuildContext: InstallerContext {
         if !exclude.isEmpty {
             for k in ["no_proxy", "NO_PROXY"] { env[k] = exclude.joined(separator: ",") }
         }
+        for (k, v) in BuildContext.forwardedVariables(Env.get) { env[k] = v }
         for (k, v) in userEnvironment() { env[k] = v }
+        return env
+    }
+
+    /// The variables of mkosi's own environment every tool gets, as upstream passes them:
+    /// `SYSTEMD_LOG_LEVEL` and `SYSTEMD_LOG_LOCATION`, when set (`--debug` does not set them:
+    /// it is about mkosi's output, not the tools').
+    public static func forwardedVariables(_ lookup: (String) -> String?) -> [String: String] {
+        var env: [String: String] = [:]
+        for name in ["SYSTEMD_LOG_LEVEL", "SYSTEMD_LOG_LOCATION"] { env[name] = lookup(name) }
         return env
     }
 

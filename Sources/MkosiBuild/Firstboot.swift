@@ -27,7 +27,6 @@ enum Firstboot {
         ]
         let given = settings.filter { $0.value != nil }
         guard !given.isEmpty else { return }
-        Log.info("Applying first boot settings")
         let options = given.flatMap { [$0.option, $0.value!] }
         let s = context.toolsSandbox()
         try context.run(["systemd-firstboot", "--root=/buildroot", "--force"] + options, in: s,

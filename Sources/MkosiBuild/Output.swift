@@ -60,7 +60,7 @@ public enum Output {
         if name != config.output {
             symlink(name, Path.join(context.staging, config.output))
         }
-        try context.step("post-output scripts") { try Scripts.runPostOutput(context) }
+        try context.step("Running post-output scripts") { try Scripts.runPostOutput(context) }
         try place(context)
     }
 
@@ -215,7 +215,6 @@ public enum Output {
             if let mode = context.config[.outputMode] { chmod(to, mode_t(mode)) }
             Privileges.handOver(to)
         }
-        Log.info("\(Terminal.bold(context.config.outputWithCompression)) written to \(out)")
     }
 
     /// Removes the outputs of `config` from its output directory.

@@ -12,7 +12,27 @@ import MkosiSandbox
 /// The output appears atomically in the output directory at the end; on any failure the
 /// previous output stays untouched and the workspace is removed.
 public enum Pipeline {
+    ///
+    /// Everything logged meanwhile names the image (`Log.image`); the tools' output is shown as
+    /// `ToolOutput` decides (all of it with `--debug`, else a failing tool's); the build ends
+    /// with `Wrote <output> (<size>) in <time>`.
     public static func build(_ config: Config, args: Args, cwd: String, session: BuildSession) throws {
+        try Log.$image.withValue(config.image) {
+            try ToolOutput.$current.withValue(Log.isDebug ? .shown : .onFailure) {
+                let start = BuildSummary.now()
+                try buildLogged(config, args: args, cwd: cwd, session: session)
+                let output = Path.join(config.outputDirectoryOrDefault(cwd: cwd), config.outputWithCompression)
+                if config.format != .none && !args.rerunBuildScripts, let size = BuildSummary.size(of: output) {
+                    Log.info(BuildSummary.wroteLine(BuildSummary.displayPath(output, cwd: cwd), size: size,
+                                                    seconds: BuildSummary.now() - start))
+                } else {
+                    Log.info("Built in \(Log.formatDuration(BuildSummary.now() - start)) (no output)")
+                }
+            }
+        }
+    }
+
+    static func buildLogged(_ config: Config, args: Args, cwd: String, session: BuildSession) throws {
         let context = try BuildContext(config: config, args: args, cwd: cwd, session: session)
         defer { context.cleanup() }
         do {
@@ -36,8 +56,8 @@ public enum Pipeline {
         // Fail before the packages are installed when the tools are too old.
         if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
-        try step("sandbox trees") { try context.installSandboxTrees() }
-        try step("sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
+        try step("Copying in sandbox trees") { try context.installSandboxTrees() }
+        try step("Running sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
         let installer = context.packageManager
         let hasBuildScripts = !config[.buildScripts].isEmpty
         if hasBuildScripts {
@@ -45,15 +65,15 @@ public enum Pipeline {
             try FS.makeDirectories(context.workspace + "/build-overlay/work")
         }
         let hasBaseTrees = !config[.baseTrees].isEmpty
-        if hasBaseTrees { try step("base trees") { try BaseTrees.install(into: context) } }
+        if hasBaseTrees { try step("Installing base trees") { try BaseTrees.install(into: context) } }
         let cache = IncrementalCache(config: config, args: args)
         var restored = false
-        try step("restore the cached image") { restored = try cache.restore(into: context) }
+        try step("Restoring the cached image") { restored = try cache.restore(into: context) }
         context.restoredFromCache = restored
         if !restored {
-            try step("skeleton trees") { try TreeCopy.install(config[.skeletonTrees], into: context) }
+            try step("Copying in skeleton trees") { try TreeCopy.install(config[.skeletonTrees], into: context) }
             if let installer {
-                try step("package manager setup and metadata") { try installer.setup() }
+                try step("Setting up the package manager") { try installer.setup() }
                 // A base tree is a complete system already: only Packages= are added to it.
                 if !hasBaseTrees {
                     // Extensions hold only what they add to a base: without one there is nothing
@@ -63,29 +83,29 @@ public enum Pipeline {
                                                 hint: "Configure a base tree with the BaseTrees= setting")
                     }
                     if !config[.overlay] && !config.format.isExtension {
-                        try step("bootstrap") { try installer.bootstrap() }
+                        try step("Installing the base system") { try installer.bootstrap() }
                         try Configure.bootDirectories(context)
                     }
                 }
-                try step("install Packages=") { try installer.install(config.packages) }
+                try step("Installing packages") { try installer.install(config.packages) }
             }
             Configure.removeInstallationState(context)
             if !hasBaseTrees && !config[.overlay] && !config.format.isExtension { try writeMachineId(context) }
-            try step("prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
+            try step("Running prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
             if hasBuildScripts {
-                try step("build packages, prepare scripts (build)") {
+                try step("Installing build packages and running prepare scripts (build)") {
                     try withBuildOverlay(context) {
                         try installer?.install(config[.buildPackages])
                         try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context, extras: .init(network: true))
                     }
                 }
             }
-            try step("save the cached image") { try cache.save(from: context) }
+            try step("Saving the cached image") { try cache.save(from: context) }
         } else {
-            try step("package manager setup and metadata") { try installer?.setup() }
+            try step("Setting up the package manager") { try installer?.setup() }
         }
         if hasBuildScripts {
-            try step("build scripts") {
+            try step("Running build scripts") {
                 try runBuildScripts(context)
                 // Packages the build scripts put into $PACKAGEDIR become installable.
                 try installer?.refreshLocalRepository()
@@ -95,9 +115,9 @@ public enum Pipeline {
         // again on the cached image. Either way nothing else is done.
         if args.rerunBuildScripts || config.format == .none { return }
         // Volatile packages come after the cache and the build scripts, so they are never cached.
-        try step("volatile packages") { try installer?.install(config[.volatilePackages]) }
-        try step("extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
-        try step("postinst scripts") {
+        try step("Installing volatile packages") { try installer?.install(config[.volatilePackages]) }
+        try step("Copying in extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
+        try step("Running post-installation scripts") {
             try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context, extras: try buildDirectoryExtras(config))
         }
         try Configure.clockEpoch(context)
@@ -112,30 +132,30 @@ public enum Pipeline {
         var bootable = false
         // Format=esp and uki put the boot loader and UKI outside the image (Output.make).
         if Boot.wantEFI(config) && config.format != .esp {
-            try step("systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
+            try step("Installing systemd-boot") { bootable = try Boot.installSystemdBoot(context) }
             if bootable {
-                try step("grub") { try Grub.install(context) }
-                try step("shim") { try Shim.install(context) }
+                try step("Installing grub") { try Grub.install(context) }
+                try step("Installing shim") { try Shim.install(context) }
             }
         }
-        try step("locale-gen") { try Configure.localeGen(context) }
-        try step("sysusers, tmpfiles, presets, hwdb") { try SystemdSetup.run(context) }
-        try step("depmod") { try KernelModules.depmod(context) }
-        try step("firstboot settings") { try Firstboot.configure(context) }
+        try step("Generating locales") { try Configure.localeGen(context) }
+        try step("Running systemd-sysusers, systemd-tmpfiles, presets and hwdb") { try SystemdSetup.run(context) }
+        try step("Running depmod") { try KernelModules.depmod(context) }
+        try step("Applying first boot settings") { try Firstboot.configure(context) }
         // Removals below may take the addon stub with them.
         try UKIAddon.saveStub(context)
-        if let installer { try step("remove packages") { try installer.remove(config[.removePackages]) } }
-        try step("manifest") { try Configure.manifest(context) }
+        if let installer { try step("Removing packages") { try installer.remove(config[.removePackages]) } }
+        try step("Writing the manifest") { try Configure.manifest(context) }
         // Overlay=yes ends here, as upstream: what follows sees only what this image added.
-        try step("remove duplicates of the base trees") { try BaseTrees.removeDuplicates(context) }
+        try step("Removing what the base trees hold") { try BaseTrees.removeDuplicates(context) }
         try cleanPackageMetadata(context)
-        try step("remove files") { try removeFiles(context) }
-        try step("finalize scripts") {
+        try step("Removing files") { try removeFiles(context) }
+        try step("Running finalize scripts") {
             try Scripts.run(config[.finalizeScripts], arguments: [], context: context, extras: try buildDirectoryExtras(config))
         }
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
-        try step("SourceDateEpoch mtimes") { try normalizeModificationTimes(context) }
+        try step("Setting modification times to SourceDateEpoch") { try normalizeModificationTimes(context) }
         var ukis: [String] = []
         if config.format == .disk {
             let esp = bootable || config[.bootable] == .enabled
@@ -144,22 +164,22 @@ public enum Pipeline {
             var partitions: [Partition] = []
             // grub for BIOS needs the root partition's UUID for its entries.
             if bootable && !bios && !Disk.uki(dependsOn: definitions, config) {
-                try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
-                try step("systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
+                try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: []) }
+                try step("Building the disk image with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
             } else {
-                try step("systemd-repart (root)") { partitions = try Disk.make(context, definitions: definitions, first: true) }
-                if bootable { try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
-                try step("systemd-repart (ESP)") { partitions = try Disk.make(context, definitions: definitions, first: false) }
+                try step("Building the disk image's partitions with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true) }
+                if bootable { try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: partitions) } }
+                try step("Adding the ESP to the disk image with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: false) }
             }
-            if bios { try step("grub for BIOS") { try Grub.biosSetup(context, partitions: partitions) } }
+            if bios { try step("Installing grub for BIOS") { try Grub.biosSetup(context, partitions: partitions) } }
             if config[.splitArtifacts].contains(.partitions) {
-                try step("split partitions") { try Disk.make(context, definitions: definitions, first: false, split: true) }
+                try step("Writing the partitions as separate files") { try Disk.make(context, definitions: definitions, first: false, split: true) }
             }
         } else if bootable {
-            try step("UKIs") { ukis = try Boot.buildUKIs(context, partitions: []) }
+            try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: []) }
         }
-        if bootable { try step("split artifacts") { try Boot.copyArtifacts(context, ukis: ukis) } }
-        try step("output") { try Output.make(context) }
+        if bootable { try step("Copying out the kernel, initrd and UKI") { try Boot.copyArtifacts(context, ukis: ukis) } }
+        try step("Writing the output") { try Output.make(context) }
     }
 
     /// Runs `body` with the image seen through the build overlay (`BuildPackages=` and the

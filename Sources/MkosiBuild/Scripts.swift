@@ -88,7 +88,10 @@ public enum Scripts {
         Log.info("Running \(name)" + (arguments.isEmpty ? "" : " " + arguments.joined(separator: " ")))
         let argv = ["/work/\(name)"] + arguments
         do {
-            try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
+            // The user's scripts are shown as they run: their output is the user's own.
+            try ToolOutput.showing {
+                try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
+            }
         } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code {
                 e.message = "\(script) failed with exit status \(status)"
@@ -133,8 +136,10 @@ extension Scripts {
             for (k, v) in context.userEnvironment() { env[k] = v }
             Log.info("Running post-output script \(script)")
             do {
-                try HostCommand.run(s.argv(for: ["/work/postoutput"], helper: context.helper), environment: env,
-                                    display: [script])
+                try ToolOutput.showing {
+                    try HostCommand.run(s.argv(for: ["/work/postoutput"], helper: context.helper), environment: env,
+                                        display: [script])
+                }
             } catch var e as MkosiError where !e.isInterruption {
                 if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }
                 throw e

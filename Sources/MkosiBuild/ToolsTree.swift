@@ -28,7 +28,7 @@ public enum ToolsTree {
     public static func ensure(_ tools: Config, args: Args, cwd: String) throws -> String {
         let tree = path(tools, cwd: cwd)
         if args.force < 2 && isCurrent(tools, args: args, cwd: cwd) { return tree }
-        Log.info("Building the tools tree \(tree)")
+        Log.$image.withValue(tools.image) { Log.info("Building the tools tree \(tree)") }
         FS.removeTree(tree + ".manifest")
         let session = BuildSession(images: [tools], args: args, packageDirectory: nil)
         try Pipeline.build(tools, args: args, cwd: cwd, session: session)

@@ -11,11 +11,23 @@ import MkosiSandbox
 /// output is kept unless `-f` is given.
 enum BuildCommand {
     static func run(_ loaded: LoadedConfiguration) throws {
+        let start = BuildSummary.now()
         let lock = try lockOutputDirectory(loaded)
         defer { lock?.release() }
         // Configure scripts run in the tools tree: it comes first, as upstream.
+        let toolsBuilt = loaded.tools.map { !ToolsTree.isCurrent($0, args: loaded.args, cwd: loaded.cwd) || loaded.args.force > 1 } ?? false
         try ToolsTree.prepare(loaded)
-        try build(ConfigureScripts.run(loaded))
+        let configured = try ConfigureScripts.run(loaded)
+        let built = try build(configured)
+        // The last line: what the whole run made, and how long it took.
+        guard built > 0, let main = configured.main else { return }
+        let output = Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)
+        let size = main.format == .none ? nil : BuildSummary.size(of: output)
+        Log.$image.withValue(main.image) {
+            Log.info(Terminal.bold(BuildSummary.finishedLine(images: built + (toolsBuilt ? 1 : 0),
+                                                             output: size == nil ? nil : BuildSummary.displayPath(output, cwd: loaded.cwd),
+                                                             size: size, seconds: BuildSummary.now() - start)))
+        }
     }
 
     /// Two builds of one project do not run at once: the second waits for the first (and then
@@ -31,8 +43,11 @@ enum BuildCommand {
 
     /// Builds the images of `loaded`, whose configure scripts have run already; the caller holds
     /// `lockOutputDirectory`.
-    static func build(_ loaded: LoadedConfiguration) throws {
-        guard let main = loaded.main else { return }
+    ///
+    /// - Returns: how many images were built.
+    @discardableResult
+    static func build(_ loaded: LoadedConfiguration) throws -> Int {
+        guard let main = loaded.main else { return 0 }
         let args = loaded.args
         // Configure scripts may have asked for something refused since the first check.
         try SupportCheck.run(loaded, building: true, quiet: true)
@@ -54,7 +69,7 @@ enum BuildCommand {
         defer { imageLock?.release() }
         if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
-            return
+            return 0
         }
         if let reason = Privileges.flattenedBecause {
             Log.warningOnce("Building as a regular user without a subordinate ID range: ownership will be flattened, "
@@ -71,15 +86,19 @@ enum BuildCommand {
         let packages = try temporaryDirectory(for: main, prefix: "mkosi-packages")
         defer { FS.removeTree(packages) }
         let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
+        var built = 0
         // Format=none images without build scripts have nothing to do (upstream skips them too).
         for image in loaded.images where image.format != .none || !image[.buildScripts].isEmpty {
             if InitrdReuse.canReuse(image, args: args, cwd: loaded.cwd) {
-                Log.info("Reusing the default initrd \(image.outputWithCompression) (its configuration and cached packages are unchanged)")
+                Log.$image.withValue(image.image) {
+                    Log.info("Reusing the default initrd \(image.outputWithCompression) (its configuration and cached packages are unchanged)")
+                }
                 continue
             }
             InitrdReuse.remember(image, args: args, built: false)
             try Pipeline.build(image, args: args, cwd: loaded.cwd, session: session)
             InitrdReuse.remember(image, args: args, built: true)
+            built += 1
         }
         // -B: the bumped version is written back once every image is built, as upstream.
         if args.autoBump, main.origins(of: .imageVersion) == [.commandLine(option: "--auto-bump")] {
@@ -88,6 +107,7 @@ enum BuildCommand {
         if main[.history] && History.wantsNew(args) {
             try History.write(loaded.commandLineSettings, to: History.directory(for: args, cwd: loaded.cwd))
         }
+        return built
     }
 
     /// Locks the built image of `config` for as long as it is used (booted, or replaced by a

@@ -12,7 +12,8 @@ public enum HostCommand {
     }
 
     /// Runs `argv` (looked up in `$PATH` when it has no slash), with standard input from
-    /// /dev/null, standard error inherited, and standard output captured.
+    /// /dev/null and standard output captured; standard error is mkosi's, or goes where a
+    /// build routes tool output (`ToolOutput.current`).
     ///
     /// - Throws: `MkosiError` with `.command(status:)` when the tool exits non-zero or is killed
     ///   by a signal (unless `check` is false), or when it cannot be started.
@@ -21,6 +22,7 @@ public enum HostCommand {
                                inputFile: String? = nil, display: [String]? = nil, check: Bool = true) throws -> Result {
         precondition(!argv.isEmpty)
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
+        Log.announceStep()
         Log.debug("+ \(line)")
         Interrupt.install()
         try Interrupt.check()
@@ -31,18 +33,30 @@ public enum HostCommand {
 
         var pipeFds: [Int32] = [0, 0]
         guard pipe(&pipeFds) == 0 else { throw FS.systemError("pipe") }
-        _ = fcntl(pipeFds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeFds[1], F_SETFD, FD_CLOEXEC)
+        // Standard error goes through mkosi too when the build routes tool output (ToolOutput).
+        let mode = ToolOutput.current
+        var errorFds: [Int32] = [-1, -1]
+        if mode.isRouted && pipe(&errorFds) != 0 {
+            close(pipeFds[0])
+            close(pipeFds[1])
+            throw FS.systemError("pipe")
+        }
+        for fd in pipeFds + errorFds where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1)
+        if errorFds[1] >= 0 { posix_spawn_file_actions_adddup2(&actions, errorFds[1], 2) }
 
         let (rc, pid) = spawn(argv, actions: &actions, environment: environment)
         close(pipeFds[1])
-        guard rc == 0 else {
+        if errorFds[1] >= 0 { close(errorFds[1]) }
+        defer {
             close(pipeFds[0])
+            if errorFds[0] >= 0 { close(errorFds[0]) }
+        }
+        guard rc == 0 else {
             throw MkosiError(.command(status: 127),
                              "Failed to run \(line): \(String(cString: strerror(rc)))",
                              hint: "Is \(argv[0]) installed?")
@@ -51,24 +65,23 @@ public enum HostCommand {
         mkosi_set_child(pid)
         defer { mkosi_set_child(0) }
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(pipeFds[0], $0.baseAddress, 65536) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            output.append(contentsOf: chunk[0..<n])
+        var router = ToolOutput.Router(mode)
+        ToolOutput.pump(errorFds[0] >= 0 ? [pipeFds[0], errorFds[0]] : [pipeFds[0]]) { index, bytes in
+            if index == 0 { output.append(contentsOf: bytes) } else { router.take(bytes) }
         }
-        close(pipeFds[0])
 
         let status = waitForChild(pid)
+        router.finish(failed: check && Interrupt.pending == nil && status != 0)
         try Interrupt.check()
         if check { try debugShell(after: status, original, environment: environment, line: line) }
         let code = try exitCode(status, line: line, check: check)
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
     }
 
-    /// Runs `argv` with standard input, output and error inherited (output streams to the
-    /// terminal), optionally with `environment` replacing the process environment.
+    /// Runs `argv` with standard input inherited, optionally with `environment` replacing the
+    /// process environment. Its standard output and error are mkosi's, unless a build routes
+    /// them (`ToolOutput.current`): then both come to mkosi's standard error, without progress
+    /// redraws, as they come (`shown`) or only if the tool fails (`onFailure`).
     ///
     /// While it runs, SIGINT/SIGTERM/SIGHUP are forwarded to it and recorded; if one arrived,
     /// `Interrupted` is thrown afterwards so callers unwind and clean up.
@@ -82,11 +95,29 @@ public enum HostCommand {
                            check: Bool = true, started: ((pid_t) throws -> Void)? = nil) throws -> Int32 {
         precondition(!argv.isEmpty)
         let line = (display ?? argv).map(ShellLexer.quote).joined(separator: " ")
+        Log.announceStep()
         Log.debug("+ \(line)")
         Interrupt.install()
         try Interrupt.check()
 
-        let (rc, pid) = spawn(debugWrapped(argv), actions: nil, environment: environment)
+        // In a build, the tool's standard output and error both come to mkosi (ToolOutput).
+        let mode = ToolOutput.current
+        var pipeFds: [Int32] = [-1, -1]
+        let (rc, pid): (Int32, pid_t)
+        if mode.isRouted {
+            guard pipe(&pipeFds) == 0 else { throw FS.systemError("pipe") }
+            for fd in pipeFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 2)
+            (rc, pid) = spawn(debugWrapped(argv), actions: &actions, environment: environment)
+            close(pipeFds[1])
+        } else {
+            (rc, pid) = spawn(debugWrapped(argv), actions: nil, environment: environment)
+        }
+        defer { if pipeFds[0] >= 0 { close(pipeFds[0]) } }
         guard rc == 0 else {
             throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
                              hint: "Is \(argv[0]) installed?")
@@ -102,8 +133,11 @@ public enum HostCommand {
                 throw error
             }
         }
+        var router = ToolOutput.Router(mode)
+        if pipeFds[0] >= 0 { ToolOutput.pump([pipeFds[0]]) { _, bytes in router.take(bytes) } }
         let status = waitForChild(pid)
         mkosi_set_child(0)
+        router.finish(failed: check && Interrupt.pending == nil && status != 0)
         try Interrupt.check()
         if check { try debugShell(after: status, argv, environment: environment, line: line) }
         return try exitCode(status, line: line, check: check)

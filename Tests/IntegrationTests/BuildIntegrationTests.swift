@@ -47,11 +47,26 @@ struct BuildIntegrationTests {
             "mkosi.extra/etc/extra-file": "from mkosi.extra\n",
             // A kernel module directory without indexes: depmod must create them.
             "mkosi.extra/usr/lib/modules/6.1.0-mkosi/kernel/dummy.ko": "not a real module\n",
-            "mkosi.postinst.chroot": "#!/bin/sh\nset -e\nhello > /etc/hello-output\n",
+            // Progress redrawn with carriage returns, as tools print it on a terminal.
+            "mkosi.postinst.chroot": "#!/bin/sh\nset -e\nhello > /etc/hello-output\nprintf 'postinst 10%%\\rpostinst 100%%\\n'\n",
         ], executable: ["mkosi.postinst.chroot"])
         let mountsBefore = try Self.mounts()
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        // The log tells the story: each line of ours names its image, the step comes before
+        // what its tool printed, no carriage return reaches the (non-terminal) log, and the
+        // build ends with the output, its size and the time.
+        let log = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast()
+        let ours = log.filter { $0.hasPrefix("‣") }
+        #expect(!ours.isEmpty && ours.allSatisfy { $0.hasPrefix("‣ [main] ") }, "\(ours)")
+        #expect(!r.stderr.contains("\r"))
+        let step = log.firstIndex(of: "‣ [main] Running mkosi.postinst.chroot final")
+        let output = log.firstIndex(of: "postinst 100%")
+        #expect(step != nil && output != nil && step! < output!, "\(log)")
+        let size = #"\(\d+\.\d (KiB|MiB|GiB)\) in (\d+\.\ds|\d+m \d+s)"#
+        #expect(ours.contains { $0.wholeMatch(of: try! Regex(#"‣ \[main\] Wrote image "# + size)) != nil }, "\(ours)")
+        #expect(log.last?.wholeMatch(of: try! Regex(#"‣ \[main\] Built 1 image in (\d+\.\ds|\d+m \d+s): image \(\d+\.\d (KiB|MiB|GiB)\)"#)) != nil,
+                "\(log.last ?? "")")
         let image = p.dir + "/image"
         #expect(FileManager.default.fileExists(atPath: image + "/usr/lib/os-release"))
         #expect(try String(contentsOfFile: image + "/etc/extra-file", encoding: .utf8) == "from mkosi.extra\n")
@@ -85,8 +100,9 @@ struct BuildIntegrationTests {
         #expect(!second.stderr.contains("Syncing the repository metadata"), "metadata synced although the cache is valid")
         // -R runs only the build scripts again, on the cached image.
         let rerun = try Shell.run([mkosi, "-i", "-R", "build", "--", "again"], cwd: p.dir)
-        #expect(rerun.status == 0 && rerun.stdout.contains("build-script-ran-again"), "\(rerun.stderr.suffix(1000))")
-        #expect(rerun.stderr.contains("Reusing the cached image") && !rerun.stderr.contains("written to"))
+        // Scripts print below their step on standard error, as upstream.
+        #expect(rerun.status == 0 && rerun.stderr.contains("build-script-ran-again"), "\(rerun.stderr.suffix(1000))")
+        #expect(rerun.stderr.contains("Reusing the cached image") && !rerun.stderr.contains("Wrote "))
         let (third, _) = try build(["-p", "hello"])
         #expect(third.status == 0 && !third.stderr.contains("Reusing the cached image"))
         #expect(FileManager.default.fileExists(atPath: p.dir + "/image/usr/bin/hello"))
@@ -174,6 +190,11 @@ struct BuildIntegrationTests {
         let r = try Shell.run([mkosi, "build"], cwd: p.dir)
         #expect(r.status != 0)
         #expect(r.stderr.contains("apt-get install no-such-package-mkosi-test\" failed with exit status 100"), "\(r.stderr.suffix(1000))")
+        // apt's own words, kept while it ran, are shown because it failed, below its step.
+        let log = r.stderr.split(separator: "\n").map(String.init)
+        let said = log.firstIndex { $0.contains("Unable to locate package no-such-package-mkosi-test") }
+        let step = log.firstIndex { $0.hasPrefix("‣ [main] Installing") }
+        #expect(said != nil && step != nil && step! < said!, "\(r.stderr.suffix(1000))")
         #expect(!FileManager.default.fileExists(atPath: p.dir + "/image"))
         #expect(p.leftovers().isEmpty)
         #expect(try Self.mounts() == mountsBefore)
