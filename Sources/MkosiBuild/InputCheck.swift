@@ -98,10 +98,12 @@ public enum InputCheck {
         try refuseContradictions(config, cwd: cwd)
         var result: [Requirement] = []
         func at<T>(_ key: SettingKey<T>, _ path: String? = nil) -> String? { location(config, key, path: path, cwd: cwd) }
-        func add<T>(_ need: Requirement.Need, _ path: String, _ key: SettingKey<T>, location: String? = nil) {
+        func add<T>(_ need: Requirement.Need, _ given: String, _ key: SettingKey<T>, location: String? = nil) {
+            // Keys that do not exist stay as written; the build resolves them in the project directory.
+            let path = Path.join(cwd, given)
             let madeBy = earlierOutputs.last { path == $0.path || path.hasPrefix($0.path + ".") || path.hasPrefix($0.path + "/") }?.image
             result.append(Requirement(need: need, path: path, setting: key.setting.name + "=",
-                                      location: location ?? at(key, path), image: config.image, madeBy: madeBy))
+                                      location: location ?? at(key, given), image: config.image, madeBy: madeBy))
         }
 
         var trees: [(SettingKey<[ConfigTree]>, [ConfigTree])] = [(.skeletonTrees, config[.skeletonTrees]), (.sandboxTrees, config[.sandboxTrees])]
@@ -323,7 +325,7 @@ public enum InputCheck {
                 let version = facts.systemdVersion(found, toolsTree: r.toolsTree, searchPaths: r.searchPaths) ?? 0
                 if version < minimum {
                     return ("\(r.setting)\(image) needs \(names[0]) from systemd \(minimum) or newer to \(purpose); "
-                            + "\(place) has systemd \(version == 0 ? "of an unknown version" : String(version))'s", hint)
+                            + "\(place) has \(version == 0 ? "one whose version cannot be told" : "systemd \(version)")", hint)
                 }
             }
         }
