@@ -36,6 +36,9 @@ public enum InputCheck {
             /// One of `names` in the image's tools (a bare name is looked up on the search path,
             /// a path below the tools' root), from systemd `minimumSystemd` or newer when given.
             case tool(names: [String], minimumSystemd: Int?, purpose: String)
+            /// The key at `path` and `certificate` load, as `systemd-keyutil validate` (upstream's
+            /// "Validating certificates and keys") says, when the tools have it.
+            case keyPair(certificate: String)
         }
 
         public var need: Need
@@ -55,7 +58,13 @@ public enum InputCheck {
         public var toolsTree: String? = nil
         public var searchPaths: [String] = []
 
-        public var isTool: Bool { if case .tool = need { return true } else { return false } }
+        /// Whether checking it runs the tools (then it waits for the tools tree).
+        public var isTool: Bool {
+            switch need {
+            case .tool, .keyPair: return true
+            default: return false
+            }
+        }
     }
 
     // MARK: Planning
@@ -139,6 +148,27 @@ public enum InputCheck {
             if let certificate = config[.verityCertificate], config[.verityCertificateSource].type == .file {
                 add(.readableFile, certificate, .verityCertificate)
             }
+        }
+        // As upstream's validate_certificates_and_keys.
+        var pairs: [(SettingKey<String?>, String, String)] = []
+        if config.format.isPartitionedImage && [.auto, .signed].contains(config[.verity]), config[.verityKeySource].type == .file,
+           let key = config[.verityKey], let certificate = config[.verityCertificate] {
+            pairs.append((.verityKey, key, certificate))
+        }
+        if config[.bootable] != .disabled && config[.secureBoot], config[.secureBootKeySource].type == .file,
+           let key = config[.secureBootKey], let certificate = config[.secureBootCertificate] {
+            pairs.append((.secureBootKey, key, certificate))
+        }
+        if config[.bootable] != .disabled && config[.signExpectedPCR] != .disabled,
+           let key = config[.signExpectedPCRKey], let certificate = config[.signExpectedPCRCertificate] {
+            pairs.append((.signExpectedPCRKey, key, certificate))
+        }
+        for (key, path, certificate) in pairs {
+            var r = Requirement(need: .keyPair(certificate: Path.join(cwd, certificate)), path: Path.join(cwd, path),
+                                setting: key.setting.name + "=", location: at(key, path), image: config.image)
+            r.toolsTree = config[.toolsTree]
+            r.searchPaths = config[.extraSearchPaths]
+            result.append(r)
         }
         if config.format.isPartitionedImage, let passphrase = config[.passphrase] { add(.readableFile, passphrase, .passphrase) }
         // The default tools tree is built before it is used.
@@ -313,6 +343,13 @@ public enum InputCheck {
             guard facts.status(Path.join(r.path, "usr"))?.isDirectory == true else {
                 return ("\(named) has no /usr", "Use ToolsTree=default to let mkosi build one")
             }
+        case .keyPair(let certificate):
+            // Unreadable or missing files are told by their own requirements.
+            guard facts.isReadable(r.path), facts.isReadable(certificate),
+                  let problem = facts.keyPairProblem(key: r.path, certificate: certificate, toolsTree: r.toolsTree, searchPaths: r.searchPaths)
+            else { return nil }
+            return ("\(r.path), named by \(r.setting)\(image), and the certificate \(certificate) fail systemd-keyutil validate: \(problem)",
+                    "Run mkosi genkey to generate a key/certificate pair")
         case .tool(let names, let minimum, let purpose):
             let place = r.toolsTree.map { "the tools tree \($0)" } ?? "this host"
             let hint = r.toolsTree == nil

@@ -21,6 +21,9 @@ public protocol InputFacts {
     /// The systemd version of the tool at `path` (as `findTool` returned it), from its
     /// `--version`; nil when it cannot be told.
     func systemdVersion(_ path: String, toolsTree: String?, searchPaths: [String]) -> Int?
+    /// What `systemd-keyutil validate` says against the key and certificate (host paths), nil
+    /// when it accepts them or the tools have no systemd-keyutil.
+    func keyPairProblem(key: String, certificate: String, toolsTree: String?, searchPaths: [String]) -> String?
 }
 
 /// The real host: files as they are, tools run in the tools' sandbox as the build runs them.
@@ -55,15 +58,35 @@ public final class HostInputFacts: InputFacts {
     public func systemdVersion(_ path: String, toolsTree: String?, searchPaths: [String]) -> Int? {
         let key = (toolsTree ?? "/") + "\u{0}" + path
         if let known = versions[key] { return known }
-        var s = Sandbox.withTools(tree: toolsTree, userNamespace: !Privileges.keepsOwnership)
-        for dir in searchPaths { s.bind(dir, readOnly: true) }
-        let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
-        let output = try? HostCommand.capture(s.argv(for: [path, "--version"], helper: helper),
-                                              environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
+        let s = sandbox(toolsTree: toolsTree, searchPaths: searchPaths)
+        let output = try? HostCommand.capture(s.argv(for: [path, "--version"], helper: helper), environment: environment,
                                               display: [path, "--version"]).output
         let version = output.flatMap(Self.parseSystemdVersion)
         versions[key] = version
         return version
+    }
+
+    public func keyPairProblem(key: String, certificate: String, toolsTree: String?, searchPaths: [String]) -> String? {
+        guard let keyutil = findTool(["systemd-keyutil", "/usr/lib/systemd/systemd-keyutil"], toolsTree: toolsTree, searchPaths: searchPaths)
+        else { return nil }
+        var s = sandbox(toolsTree: toolsTree, searchPaths: searchPaths)
+        s.bind(key, "/work/validate.key", readOnly: true)
+        s.bind(certificate, "/work/validate.crt", readOnly: true)
+        let argv = ["sh", "-c", "exec \"$0\" validate --private-key=/work/validate.key --certificate=/work/validate.crt 2>&1", keyutil]
+        guard let result = try? HostCommand.capture(s.argv(for: argv, helper: helper), environment: environment,
+                                                    display: [keyutil, "validate"], check: false) else { return nil }
+        guard result.status != 0 else { return nil }
+        let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
+        return last.isEmpty ? "systemd-keyutil validate failed with exit status \(result.status)" : last
+    }
+
+    private var helper: String { FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0] }
+    private let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+
+    private func sandbox(toolsTree: String?, searchPaths: [String]) -> Sandbox {
+        var s = Sandbox.withTools(tree: toolsTree, userNamespace: !Privileges.keepsOwnership)
+        for dir in searchPaths { s.bind(dir, readOnly: true) }
+        return s
     }
 
     /// The major version of `systemd 257 (257.9-1~deb13u1)` or `ukify 257.9`.

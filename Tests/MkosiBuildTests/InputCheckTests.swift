@@ -18,6 +18,10 @@ import Testing
         var isHostRoot: Bool { root }
         func findTool(_ names: [String], toolsTree: String?, searchPaths: [String]) -> String? { names.first { tools[$0] != nil } }
         func systemdVersion(_ path: String, toolsTree: String?, searchPaths: [String]) -> Int? { tools[path] }
+        /// Pairs whose certificate file says "other" fail.
+        func keyPairProblem(key: String, certificate: String, toolsTree: String?, searchPaths: [String]) -> String? {
+            (try? String(contentsOfFile: certificate, encoding: .utf8)) == "other" ? "Certificate does not match private key" : nil
+        }
     }
 
     final class Project {
@@ -115,6 +119,17 @@ import Testing
         let half = try Project(["mkosi.conf": Self.base + "[Validation]\nSignExpectedPcr=yes\nSignExpectedPcrKey=k.key\n", "k.key": "k"])
         let error = #expect(throws: MkosiError.self) { try InputCheck.plan(try half.load().images, cwd: half.dir, defaultToolsTree: false) }
         #expect(error?.message == "SignExpectedPcr=yes (mkosi.conf:5) is enabled but no certificate is configured")
+    }
+
+    @Test func keysAndCertificatesMustLoad() throws {
+        let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=sysext\n[Validation]\nVerity=signed\nVerityKey=v.key\n"
+                                + "VerityCertificate=v.crt\n", "v.key": "k", "v.crt": "other"])
+        let loaded = try p.load()
+        let plan = try InputCheck.plan(loaded.images, cwd: p.dir, defaultToolsTree: false)
+        #expect(plan.filter(\.isTool).map(\.setting) == ["VerityKey="])
+        let error = #expect(throws: MkosiError.self) { try InputCheck.verify(plan, facts: Facts(tools: ["systemd-repart": 257])) }
+        #expect(error?.message == "mkosi.conf:8: \(p.dir)/v.key, named by VerityKey=, and the certificate \(p.dir)/v.crt fail "
+                + "systemd-keyutil validate: Certificate does not match private key")
     }
 
     @Test func initrdsMustBeFiles() throws {
