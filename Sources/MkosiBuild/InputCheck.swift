@@ -356,7 +356,8 @@ public enum InputCheck {
                 ? "Set ToolsTree=default to build with the tools of a current Debian tree"
                 : "Add a newer systemd to the tools tree (ToolsTreePackages=, ToolsTreeRelease=)"
             guard let found = facts.findTool(names, toolsTree: r.toolsTree, searchPaths: r.searchPaths) else {
-                return ("\(r.setting)\(image) needs \(names[0]) to \(purpose), and \(place) does not have it", hint)
+                let shown = names.filter { !$0.hasPrefix("/") }.joined(separator: " or ")
+                return ("\(r.setting)\(image) needs \(shown) to \(purpose), and \(place) \(shown.contains(" or ") ? "has neither" : "does not have it")", hint)
             }
             if let minimum {
                 let version = facts.systemdVersion(found, toolsTree: r.toolsTree, searchPaths: r.searchPaths) ?? 0

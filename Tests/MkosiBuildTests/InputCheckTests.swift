@@ -161,7 +161,7 @@ import Testing
         #expect(try enroll.failure(["--secure-boot-auto-enroll=no"], facts: Facts(tools: older)) == nil)
         var noSigner = all
         noSigner["systemd-sbsign"] = nil
-        #expect(try enroll.failure(facts: Facts(tools: noSigner))?.contains("needs systemd-sbsign to sign EFI binaries") == true)
+        #expect(try enroll.failure(facts: Facts(tools: noSigner))?.contains("needs systemd-sbsign or sbsign to sign EFI binaries for SecureBoot=yes, and this host has neither") == true)
 
         // SignExpectedPcr=yes needs systemd-measure (ukify otherwise fails after the whole build).
         let pcr = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=uki\n[Validation]\nSignExpectedPcr=yes\n"
