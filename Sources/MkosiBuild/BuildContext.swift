@@ -21,7 +21,9 @@ public final class BuildContext: InstallerContext {
     public let args: Args
     /// The invocation directory (after `-C`).
     public let cwd: String
-    public let workspace: String
+    /// The workspace directory, locked while this build uses it (`Workspace`).
+    public var workspace: String { ownedWorkspace.path }
+    private let ownedWorkspace: Workspace
     /// The image's root directory while it is being built.
     public var root: String { workspace + "/root" }
     /// Outputs are assembled here and moved to the output directory at the end.
@@ -63,13 +65,12 @@ public final class BuildContext: InstallerContext {
         packageCache = BuildContext.packageCacheDirectory(config)
         environmentFileVariables = try BuildContext.readEnvironmentFiles(config[.environmentFiles])
 
-        workspace = try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault,
-                                                  prefix: "mkosi-workspace")
+        ownedWorkspace = try Workspace.create(in: config.workspaceDirectoryOrDefault, prefix: "mkosi-workspace")
         do {
             for dir in [root, staging, sandboxTree + "/etc", artifacts] { try FS.makeDirectories(dir) }
             chmod(root, 0o755)
         } catch {
-            FS.removeTree(workspace)
+            ownedWorkspace.remove()
             throw error
         }
     }
@@ -129,13 +130,16 @@ public final class BuildContext: InstallerContext {
         distribution.packageManager(findTool: { self.findTool($0) != nil }).map { $0.init(self) }
     }
 
-    /// Removes the workspace.
+    /// Removes the workspace, or with `--debug-workspace` keeps an image build's workspace for
+    /// good and logs its path, as upstream does (also when the build failed). Configure and
+    /// clean scripts' workspaces are always removed (upstream gives them no workspace).
     public func cleanup() {
-        if args.debugWorkspace {
-            Log.info("Workspace kept at \(workspace)")
+        if args.debugWorkspace && session != nil {
+            ownedWorkspace.keep()
+            Log.info("Workspace: \(workspace)")
             return
         }
-        FS.removeTree(workspace)
+        ownedWorkspace.remove()
     }
 
     /// While set, the image is seen through an overlay whose changes go to `upper` (the build

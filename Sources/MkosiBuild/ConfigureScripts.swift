@@ -9,6 +9,7 @@ import MkosiSandbox
 public enum ConfigureScripts {
     public static func run(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
         guard loaded.images.contains(where: { !$0[.configureScripts].isEmpty }) else { return loaded }
+        try InputCheck.verify(InputCheck.configureScripts(loaded.images, cwd: loaded.cwd), facts: HostInputFacts())
         var result = loaded
         var images: [Config] = []
         for image in loaded.images {

@@ -53,8 +53,6 @@ public enum Pipeline {
         Log.info(Terminal.bold("Building \(config.image) image (\(config.distribution.rawValue) \(config.release), \(config.format.rawValue))"))
 
         defer { context.reportStepTimes() }
-        // Fail before the packages are installed when the tools are too old.
-        if config.format == .disk || config.format == .esp { try Tools.requireSystemd("systemd-repart", context) }
         let step = context.step
         try step("Copying in sandbox trees") { try context.installSandboxTrees() }
         try step("Running sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }

@@ -28,6 +28,8 @@ public enum ToolsTree {
     public static func ensure(_ tools: Config, args: Args, cwd: String) throws -> String {
         let tree = path(tools, cwd: cwd)
         if args.force < 2 && isCurrent(tools, args: args, cwd: cwd) { return tree }
+        // Its inputs and the host's tools it is built with, before anything is downloaded.
+        try InputCheck.verify(InputCheck.plan([tools], cwd: cwd, defaultToolsTree: false), facts: HostInputFacts())
         Log.$image.withValue(tools.image) { Log.info("Building the tools tree \(tree)") }
         FS.removeTree(tree + ".manifest")
         let session = BuildSession(images: [tools], args: args, packageDirectory: nil)

@@ -14,6 +14,7 @@ enum BuildCommand {
         let start = BuildSummary.now()
         let lock = try lockOutputDirectory(loaded)
         defer { lock?.release() }
+        try beforeToolsTree(loaded)
         // Configure scripts run in the tools tree: it comes first, as upstream.
         let toolsBuilt = loaded.tools.map { !ToolsTree.isCurrent($0, args: loaded.args, cwd: loaded.cwd) || loaded.args.force > 1 } ?? false
         try ToolsTree.prepare(loaded)
@@ -27,6 +28,36 @@ enum BuildCommand {
             Log.info(Terminal.bold(BuildSummary.finishedLine(images: built + (toolsBuilt ? 1 : 0),
                                                              output: size == nil ? nil : BuildSummary.displayPath(output, cwd: loaded.cwd),
                                                              size: size, seconds: BuildSummary.now() - start)))
+        }
+    }
+
+    /// What every verb that builds does first, before the default tools tree is built:
+    /// workspaces left by killed builds are reclaimed, and when images will be built, every file
+    /// they need is checked (`InputCheck`; the tools are checked once the tools tree is ready).
+    static func beforeToolsTree(_ loaded: LoadedConfiguration) throws {
+        reclaimWorkspaces(loaded)
+        var requirements = InputCheck.configureScripts(loaded.images, cwd: loaded.cwd)
+        if let main = loaded.main, willBuild(loaded, outputExists: Output.exists(main, cwd: loaded.cwd)) {
+            requirements += try InputCheck.plan(loaded.images, cwd: loaded.cwd, defaultToolsTree: loaded.tools != nil)
+        }
+        try InputCheck.verify(requirements.filter { !$0.isTool && $0.madeBy == nil }, facts: HostInputFacts())
+    }
+
+    /// Whether `build` builds images (rather than stopping at an existing output).
+    static func willBuild(_ loaded: LoadedConfiguration, outputExists: Bool) -> Bool {
+        guard let main = loaded.main else { return false }
+        return !outputExists || loaded.args.force > 0 || loaded.args.rerunBuildScripts || main.format == .none
+    }
+
+    /// Removes the workspaces that builds killed earlier left in the workspace directories of
+    /// this configuration (`Workspace.reclaim`), and says so in one line per directory.
+    static func reclaimWorkspaces(_ loaded: LoadedConfiguration) {
+        var seen: Set<String> = []
+        for image in (loaded.tools.map { [$0] } ?? []) + loaded.images {
+            let base = image.workspaceDirectoryOrDefault
+            guard seen.insert(base).inserted else { continue }
+            let reclaimed = Workspace.reclaim(in: base)
+            if let line = Workspace.summary(reclaimed, in: base) { Log.info(line) }
         }
     }
 
@@ -58,7 +89,6 @@ enum BuildCommand {
                                         hint: "Use ToolsTree=default to let mkosi build one")
             }
         }
-        for image in loaded.images { try InputCheck.run(image, cwd: loaded.cwd) }
         if !Privileges.isHostRoot, let image = loaded.images.first(where: { !$0[.repartOffline] && $0.format.isPartitionedImage }) {
             throw MkosiError.config("Must be root to build the \(image.image) image configured with RepartOffline=no",
                                     hint: "systemd-repart then works through loop devices; use RepartOffline=yes (the default) otherwise")
@@ -67,10 +97,15 @@ enum BuildCommand {
         // An image that vm, shell or boot runs (without Ephemeral=) is not replaced under it.
         let imageLock = exists && (args.force > 0 || args.rerunBuildScripts) ? try Self.lockImage(main, cwd: loaded.cwd) : nil
         defer { imageLock?.release() }
-        if exists && args.force == 0 && !args.rerunBuildScripts && main.format != .none {
+        if !willBuild(loaded, outputExists: exists) {
             Log.info("Output path \(Path.join(main.outputDirectoryOrDefault(cwd: loaded.cwd), main.outputWithCompression)) exists already. (Use --force to rebuild.)")
             return 0
         }
+        // The tools tree is ready: the files again (configure scripts may have changed
+        // settings) and the tools, before the first package is downloaded.
+        let facts = HostInputFacts()
+        let requirements = try InputCheck.plan(loaded.images, cwd: loaded.cwd, defaultToolsTree: loaded.tools != nil)
+        try InputCheck.verify(requirements.filter { $0.madeBy == nil }, facts: facts)
         if let reason = Privileges.flattenedBecause {
             Log.warningOnce("Building as a regular user without a subordinate ID range: ownership will be flattened, "
                             + "every file of the image will be owned by root (\(reason))")
@@ -83,12 +118,16 @@ enum BuildCommand {
         }
         // Earlier outputs are replaced only once the new ones are complete, so a failed build
         // leaves them as they were (upstream removes them first with -f).
-        let packages = try temporaryDirectory(for: main, prefix: "mkosi-packages")
-        defer { FS.removeTree(packages) }
-        let session = BuildSession(images: loaded.images, args: args, packageDirectory: packages)
+        let packages = try Workspace.create(in: main.workspaceDirectoryOrDefault, prefix: "mkosi-packages")
+        defer { packages.remove() }
+        let packageDirectory = Path.join(packages.path, "packages")
+        try FS.makeDirectories(packageDirectory)
+        let session = BuildSession(images: loaded.images, args: args, packageDirectory: packageDirectory)
         var built = 0
         // Format=none images without build scripts have nothing to do (upstream skips them too).
-        for image in loaded.images where image.format != .none || !image[.buildScripts].isEmpty {
+        for image in loaded.images where InputCheck.builds(image) {
+            // Inputs that an earlier image made.
+            try InputCheck.verify(requirements.filter { $0.image == image.image && $0.madeBy != nil }, facts: facts)
             if InitrdReuse.canReuse(image, args: args, cwd: loaded.cwd) {
                 Log.$image.withValue(image.image) {
                     Log.info("Reusing the default initrd \(image.outputWithCompression) (its configuration and cached packages are unchanged)")

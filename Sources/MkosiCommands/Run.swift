@@ -128,6 +128,7 @@ public enum Mkosi {
     /// current, configure scripts run, and with `-f` the images are built first.
     static func prepare(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
         let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
+        if loaded.args.force > 0 { try BuildCommand.beforeToolsTree(loaded) }
         defer { buildLock?.release() }
         try ToolsTree.prepare(loaded)
         let configured = try ConfigureScripts.run(loaded)

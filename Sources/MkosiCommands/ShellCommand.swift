@@ -16,6 +16,7 @@ enum ShellCommand {
         // Configure scripts run (in the tools tree) for every verb that uses the image, built
         // now or earlier.
         let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
+        if loaded.args.force > 0 { try BuildCommand.beforeToolsTree(loaded) }
         try ToolsTree.prepare(loaded)
         let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }

@@ -10,6 +10,7 @@ import MkosiVM
 enum VMCommand {
     static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
         let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
+        if loaded.args.force > 0 { try BuildCommand.beforeToolsTree(loaded) }
         try ToolsTree.prepare(loaded)
         let loaded = try ConfigureScripts.run(loaded)
         guard let main = loaded.main else { return 0 }

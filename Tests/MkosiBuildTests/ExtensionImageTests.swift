@@ -69,7 +69,10 @@ import Testing
     /// The checks before any image is built name the setting and where it was set.
     @Test func inputChecks() throws {
         func failure(_ c: Config) -> String? {
-            do { try InputCheck.run(c, cwd: "/"); return nil } catch let e as MkosiError { return e.message } catch { return "\(error)" }
+            do {
+                try InputCheck.verify(InputCheck.plan([c], cwd: "/", defaultToolsTree: false).filter { !$0.isTool }, facts: HostInputFacts())
+                return nil
+            } catch let e as MkosiError { return e.message } catch { return "\(error)" }
         }
         let overlay = try #require(failure(try config("[Output]\nFormat=sysext\nOverlay=yes\n")))
         #expect(overlay.contains("Overlay=yes") && overlay.contains("mkosi.conf:3") && overlay.contains("BaseTrees="), "\(overlay)")
