@@ -53,12 +53,8 @@ enum HelpText {
         out += "Usage:\n  mkosi [options…] [verb] [-- args for the verb…]\n\n"
         out += "Options may come before or after the verb. Settings from mkosi.conf can be given as\n"
         out += "options too (an empty value, as in --package=, resets a list).\n\n"
-        out += Terminal.bold("Verbs:") + " (those marked * are not implemented yet)\n"
-        for (v, h) in verbs {
-            let name = String(v.prefix(while: { $0 != " " && $0 != "," }))
-            let works = Verb(rawValue: name).map(Mkosi.implementedVerbs.contains) ?? false
-            out += row((works ? "" : "* ") + v, h)
-        }
+        out += Terminal.bold("Verbs:") + "\n"
+        for (v, h) in verbs { out += row(v, h) }
         out += "\n" + Terminal.bold("Global options:") + "\n"
         for (o, h) in globals { out += row(o, h) }
         var section: Section? = nil
