@@ -122,6 +122,20 @@ public struct InitrdOptions: Equatable, Sendable {
         .usage("\(tool.rawValue): error: \(message)", hint: "see \(tool.rawValue) --help")
     }
 
+    /// The options `mkosi-initrd` and `mkosi-addon` share, as `--help` lists them.
+    static let commonOptions = """
+          -k, --kernel-version KERNEL_VERSION
+                                kernel version (default: the running kernel's)
+          -O, --output-dir DIR  output directory (default: the current directory)
+          --debug               turn on debugging output
+          --debug-shell         spawn a debug shell if a sandboxed command fails
+          --debug-sandbox       run the sandbox helper with strace
+          -D, --show-documentation
+                                show the man page
+          -S, --show-summary    show the summary of the configuration
+          --version             show the version and exit
+        """
+
     /// `--help`'s text, upstream's options in our words.
     public static func helpText(_ tool: Tool) -> String {
         switch tool {
@@ -137,21 +151,12 @@ public struct InitrdOptions: Equatable, Sendable {
                   -o, --output NAME     output name (default: initrd)
                   --kernel-image KERNEL_IMAGE
                                         kernel image (for -t uki)
-                  -t, --format {cpio,uki,directory}
+                  -t, --format {\(formats.joined(separator: ","))}
                                         output format (default: cpio)
                   -g, --generic         build a generic initrd without host-specific kernel modules
-                  --profile {lvm,network,nfs,pkcs11,plymouth,raid}
+                  --profile {\(profiles.joined(separator: ","))}
                                         enable an initrd profile (repeatable)
-                  -k, --kernel-version KERNEL_VERSION
-                                        kernel version (default: the running kernel's)
-                  -O, --output-dir DIR  output directory (default: the current directory)
-                  --debug               turn on debugging output
-                  --debug-shell         spawn a debug shell if a sandboxed command fails
-                  --debug-sandbox       run the sandbox helper with strace
-                  -D, --show-documentation
-                                        show the man page
-                  -S, --show-summary    show the summary of the configuration
-                  --version             show the version and exit
+                \(commonOptions)
 
                 Configuration from /usr/lib/mkosi-initrd, /usr/local/lib/mkosi-initrd,
                 /run/mkosi-initrd and /etc/mkosi-initrd is included, in that order.
@@ -167,16 +172,7 @@ public struct InitrdOptions: Equatable, Sendable {
                 options:
                   -h, --help            show this help message and exit
                   -o, --output NAME     output name (default: mkosi-local.addon.efi)
-                  -k, --kernel-version KERNEL_VERSION
-                                        kernel version (default: the running kernel's)
-                  -O, --output-dir DIR  output directory (default: the current directory)
-                  --debug               turn on debugging output
-                  --debug-shell         spawn a debug shell if a sandboxed command fails
-                  --debug-sandbox       run the sandbox helper with strace
-                  -D, --show-documentation
-                                        show the man page
-                  -S, --show-summary    show the summary of the configuration
-                  --version             show the version and exit
+                \(commonOptions)
 
                 Configuration from /usr/lib/mkosi-addon, /usr/local/lib/mkosi-addon,
                 /run/mkosi-addon and /etc/mkosi-addon is included, in that order.
