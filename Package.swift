@@ -15,6 +15,9 @@ let package = Package(
         .target(name: "CLinux", cSettings: commit.isEmpty ? [] : [.define("MKOSI_COMMIT", to: "\"\(commit)\"")]),
         // Shared error type, logging, syscall wrappers, the host-command runner, small utilities.
         .target(name: "MkosiCore", dependencies: ["CLinux"]),
+        // Partition tables read, never written: repart's JSON and a GPT disk's root partition and
+        // disk GUID. A leaf both the build and the runtime import.
+        .target(name: "MkosiGPT", dependencies: ["MkosiCore"]),
         // Namespaces and mounts as typed operations, and the helper that applies them; knows no config.
         .target(name: "MkosiSandbox", dependencies: ["CLinux", "MkosiCore"]),
         // Pure configuration engine: INI dialect, the settings table, match/include/profiles/
@@ -24,19 +27,21 @@ let package = Package(
         // distributions' descriptions; they see the build only through InstallerContext.
         .target(name: "MkosiInstaller", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox"]),
         // The build pipeline: steps, outputs.
-        .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiInstaller"]),
-        // Booting images in virtual machines (qemu, OVMF, virtiofsd).
-        .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiBuild"]),
+        .target(name: "MkosiBuild", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiInstaller", "MkosiGPT"]),
+        // Running built images: virtual machines (qemu, vmspawn) and containers (nspawn).
+        // Imports no build code.
+        .target(name: "MkosiVM", dependencies: ["MkosiCore", "MkosiConfig", "MkosiSandbox", "MkosiGPT"]),
         // Our Markdown manuals as man pages (roff); pure text, no I/O.
         .target(name: "MkosiDocs"),
         // One file per verb.
-        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiDocs", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox"]),
+        .target(name: "MkosiCommands", dependencies: ["MkosiCore", "MkosiConfig", "MkosiDocs", "MkosiBuild", "MkosiInstaller", "MkosiVM", "MkosiSandbox", "MkosiGPT"]),
         .executableTarget(name: "mkosi", dependencies: ["MkosiCommands", "MkosiCore", "MkosiSandbox"]),
         .testTarget(name: "MkosiCoreTests", dependencies: ["MkosiCore"]),
         .testTarget(name: "MkosiConfigTests", dependencies: ["MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiInstallerTests", dependencies: ["MkosiInstaller", "MkosiConfig", "MkosiCore"]),
         .testTarget(name: "MkosiBuildTests", dependencies: ["MkosiBuild", "MkosiConfig"]),
         .testTarget(name: "MkosiDocsTests", dependencies: ["MkosiDocs", "MkosiCommands", "MkosiConfig", "MkosiCore", "TestSupport"]),
+        .testTarget(name: "MkosiGPTTests", dependencies: ["MkosiGPT", "MkosiCore"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
         // Verbs and the companion commands (mkosi-initrd, mkosi-addon, mkosi-sandbox), the manual.
         .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import MkosiInstaller
 import MkosiSandbox
 
@@ -190,7 +191,7 @@ enum Boot {
                 break
             }
         }
-        let verity = Disk.verityArgument(partitions)
+        let verity = PartitionTable.verityArgument(partitions)
         if let verity { parts = (parts ?? []) + [verity] }
         for arg in context.config[.kernelCommandLine] {
             var a = arg
@@ -322,7 +323,7 @@ enum Boot {
                 // grub needs the root partition on the command line unless it is given already.
                 var grubOptions = options
                 if !config[.kernelCommandLine].contains(where: { $0.hasPrefix("root=PARTUUID") || $0.hasPrefix("mount.usr=PARTUUID") }),
-                   Disk.verityArgument(partitions) == nil,
+                   PartitionTable.verityArgument(partitions) == nil,
                    let root = partitions.first(where: { $0.type.hasPrefix("root") || $0.type.hasPrefix("usr") }), !root.uuid.isEmpty {
                     grubOptions = "\(root.type.hasPrefix("usr") ? "mount.usr" : "root")=PARTUUID=\(root.uuid) " + grubOptions
                 }

@@ -33,8 +33,8 @@ public final class BuildContext: InstallerContext {
     public var sandboxTree: String { workspace + "/sandbox" }
     public let packageCache: String
     public let outputDirectory: String
-    /// Path of this executable, which is also the sandbox helper.
-    public let helper: String
+    /// Runs every sandboxed tool of the build (its helper is this executable).
+    public let runner = SandboxRunner.current
     public let unprivileged: Bool
     /// What the images of this build share (none for configure and clean scripts).
     public let session: BuildSession?
@@ -60,7 +60,6 @@ public final class BuildContext: InstallerContext {
         self.args = args
         self.cwd = cwd
         unprivileged = !Privileges.keepsOwnership
-        helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
         outputDirectory = config.outputDirectoryOrDefault(cwd: cwd)
         packageCache = BuildContext.packageCacheDirectory(config)
         environmentFileVariables = try BuildContext.readEnvironmentFiles(config[.environmentFiles])
@@ -244,18 +243,16 @@ public final class BuildContext: InstallerContext {
         return s
     }
 
-    /// Runs `argv` in `sandbox`; failures name `display` (default: `argv`), not the helper's
-    /// command line.
+    /// Runs `argv` in `sandbox` through `runner` with the build's environment (unless
+    /// `environment` is given); failures name `display` (default: `argv`).
     public func run(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil,
                     display: [String]? = nil) throws {
-        try HostCommand.run(sandbox.argv(for: argv, helper: helper), environment: environment ?? baseEnvironment(),
-                            display: display ?? argv)
+        try runner.run(argv, in: sandbox, environment: environment ?? baseEnvironment(), display: display)
     }
 
-    /// Runs `argv` in `sandbox` and returns its standard output; failures name `argv`.
+    /// Runs `argv` in `sandbox` through `runner` and returns its standard output; failures name `argv`.
     public func capture(_ argv: [String], in sandbox: Sandbox, environment: [String: String]? = nil) throws -> String {
-        try HostCommand.capture(sandbox.argv(for: argv, helper: helper), environment: environment ?? baseEnvironment(),
-                                display: argv).output
+        try runner.capture(argv, in: sandbox, environment: environment ?? baseEnvironment()).output
     }
 
     /// The environment of every tool: a clean one with a sane PATH (`ExtraSearchPaths=` first),

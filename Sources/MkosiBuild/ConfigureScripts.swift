@@ -46,8 +46,7 @@ public enum ConfigureScripts {
         Log.info("Running \(Path.basename(script)) on the \(config.image) image")
         let output: String
         do {
-            output = try HostCommand.capture(s.argv(for: ["/work/configure"], helper: context.helper), environment: env,
-                                             inputFile: input).output
+            output = try context.runner.capture(["/work/configure"], in: s, environment: env, inputFile: input).output
         } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }
             throw e

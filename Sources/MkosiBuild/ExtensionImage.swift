@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 
 /// `Format=sysext`, `confext` and `portable`: a disk image (a DDI) made by systemd-repart from
 /// built-in partition definitions, as upstream's: an erofs root partition holding `/usr` and

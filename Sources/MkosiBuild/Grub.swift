@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import MkosiSandbox
 
 /// grub, as upstream installs it: `BiosBootloader=grub` makes a disk image boot on BIOS firmware

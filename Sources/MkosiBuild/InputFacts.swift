@@ -59,8 +59,7 @@ public final class HostInputFacts: InputFacts {
         let key = (toolsTree ?? "/") + "\u{0}" + path
         if let known = versions[key] { return known }
         let s = sandbox(toolsTree: toolsTree, searchPaths: searchPaths)
-        let output = try? HostCommand.capture(s.argv(for: [path, "--version"], helper: helper), environment: environment,
-                                              display: [path, "--version"]).output
+        let output = try? SandboxRunner.current.capture([path, "--version"], in: s, environment: environment).output
         let version = output.flatMap(Self.parseSystemdVersion)
         versions[key] = version
         return version
@@ -73,14 +72,13 @@ public final class HostInputFacts: InputFacts {
         s.bind(key, "/work/validate.key", readOnly: true)
         s.bind(certificate, "/work/validate.crt", readOnly: true)
         let argv = ["sh", "-c", "exec \"$0\" validate --private-key=/work/validate.key --certificate=/work/validate.crt 2>&1", keyutil]
-        guard let result = try? HostCommand.capture(s.argv(for: argv, helper: helper), environment: environment,
-                                                    display: [keyutil, "validate"], check: false) else { return nil }
+        guard let result = try? SandboxRunner.current.capture(argv, in: s, environment: environment,
+                                                              display: [keyutil, "validate"], check: false) else { return nil }
         guard result.status != 0 else { return nil }
         let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
         return last.isEmpty ? "systemd-keyutil validate failed with exit status \(result.status)" : last
     }
 
-    private var helper: String { FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0] }
     private let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
 
     private func sandbox(toolsTree: String?, searchPaths: [String]) -> Sandbox {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import MkosiInstaller
 import MkosiSandbox
 

@@ -50,7 +50,7 @@ public enum Scripts {
         if !chroot {
             try HelperCommands.install(context)
             s.bind(context.workspace + "/helpers", "/work/helpers", readOnly: true)
-            s.bind(context.helper, "/work/mkosi", readOnly: true)
+            s.bind(context.runner.helper, "/work/mkosi", readOnly: true)
             // A development build loads the Swift runtime from outside /usr.
             if let runtime = HelperCommands.swiftRuntimeDirectory { s.bind(runtime, readOnly: true) }
         }
@@ -90,7 +90,7 @@ public enum Scripts {
         do {
             // The user's scripts are shown as they run: their output is the user's own.
             try ToolOutput.showing {
-                try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: [script] + argv.dropFirst())
+                try context.runner.run(argv, in: s, environment: env, display: [script] + argv.dropFirst())
             }
         } catch var e as MkosiError where !e.isInterruption {
             if case .command(let status) = e.code {
@@ -137,8 +137,7 @@ extension Scripts {
             Log.info("Running post-output script \(script)")
             do {
                 try ToolOutput.showing {
-                    try HostCommand.run(s.argv(for: ["/work/postoutput"], helper: context.helper), environment: env,
-                                        display: [script])
+                    try context.runner.run(["/work/postoutput"], in: s, environment: env, display: [script])
                 }
             } catch var e as MkosiError where !e.isInterruption {
                 if case .command(let status) = e.code { e.message = "\(script) failed with exit status \(status)" }

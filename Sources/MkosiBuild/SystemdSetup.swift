@@ -22,7 +22,7 @@ enum SystemdSetup {
             // 65 (data error) and 73 (cannot create) concern paths that only exist at runtime.
             let excludes = ["/tmp", "/var/tmp", "/run", "/proc", "/sys", "/dev"].map { "--exclude-prefix=\($0)" }
             let argv = ["systemd-tmpfiles", "--boot", "--create", "--remove"] + excludes
-            let status = try HostCommand.run(s.argv(for: argv, helper: context.helper), environment: env, display: argv, check: false)
+            let status = try context.runner.run(argv, in: s, environment: env, check: false)
             if ![0, 65, 73].contains(status) {
                 throw MkosiError(.command(status: status), "\"\(argv.joined(separator: " "))\" failed with exit status \(status)")
             }

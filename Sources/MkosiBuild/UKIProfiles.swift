@@ -1,5 +1,6 @@
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 
 /// `UnifiedKernelImageProfiles=` (and `mkosi.uki-profiles/*.conf`): extra UKI profiles, as
 /// upstream makes them. Each profile is a PE made by ukify from systemd's addon stub with a

@@ -252,8 +252,6 @@ enum BoxCommand {
         }
         s.bind(loaded.cwd, optional: true)
         s.workingDirectory = loaded.cwd
-        let helper = FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0]
-        return try HostCommand.run(s.argv(for: loaded.args.cmdline, helper: helper), environment: env,
-                                   display: loaded.args.cmdline, check: false)
+        return try SandboxRunner.current.run(loaded.args.cmdline, in: s, environment: env, check: false)
     }
 }

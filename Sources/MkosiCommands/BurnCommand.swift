@@ -4,6 +4,8 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiSandbox
+import MkosiGPT
 
 /// `mkosi burn DEVICE`: writes a disk or ESP image to a block device (or an image file) with
 /// `systemd-repart --empty=force --copy-from=`, as upstream, so the partition table is made
@@ -42,7 +44,7 @@ enum BurnCommand {
         let argv = ["systemd-repart", "--no-pager", "--pretty=no", "--offline=yes", "--empty=force", "--dry-run=no",
                     "--definitions=/", "--copy-from=/work/image.raw", "/work/target"]
         Log.info("Burning 🔥🔥🔥 to medium…")
-        try HostCommand.run(s.argv(for: argv, helper: RuntimeTools.helper),
+        try SandboxRunner.current.run(argv, in: s,
                             display: Array(argv.dropLast(2)) + ["--copy-from=\(image)", device])
         // repart gives the medium a new disk GUID; it keeps the image's, as a copy would.
         try GPTHeader.setDiskGUID(device, try GPTHeader.diskGUID(image))

@@ -161,6 +161,7 @@ public enum Companions {
     static func report(_ error: MkosiError, usage: String?) {
         if error.code == .usage, let usage { Terminal.writeStderr(usage + "\n") }
         Log.error(error.description)
+        Mkosi.reportCause(error)
         if let hint = error.hint { Log.info("(\(hint))") }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiSandbox
 
 /// `mkosi journalctl` and `mkosi coredumpctl`: the tool of the tools tree on the built image
 /// (`--image=` for a disk, `--root=` for a directory), with the arguments after the verb.
@@ -32,7 +33,7 @@ enum InspectCommand {
             argv.append("--image-policy=esp=ignore:xbootldr=ignore:=verity+signed+encrypted+unprotected+unused+absent")
         }
         argv += loaded.args.cmdline
-        return try HostCommand.run(s.argv(for: argv, helper: RuntimeTools.helper),
+        return try SandboxRunner.current.run(argv, in: s,
                                    display: [tool, isDirectory ? "--root=\(output)" : "--image=\(output)"] + argv.dropFirst(2),
                                    check: false)
     }

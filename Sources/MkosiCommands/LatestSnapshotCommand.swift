@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiSandbox
 
 /// `mkosi latest-snapshot`: the newest snapshot of the configured distribution's snapshot
 /// service (`Mirror=` or the distribution's own), printed in the form `Snapshot=` takes, as
@@ -74,7 +75,7 @@ enum LatestSnapshotCommand {
         if !config[.proxyExclude].isEmpty { argv += ["--noproxy", config[.proxyExclude].joined(separator: ",")] }
         argv.append(url)
         do {
-            return try HostCommand.capture(s.argv(for: argv, helper: RuntimeTools.helper), display: argv).output
+            return try SandboxRunner.current.capture(argv, in: s).output
         } catch let error as MkosiError where !error.isInterruption {
             throw MkosiError(error.code, "Could not get the latest snapshot from \(url): \(error.message)",
                              hint: "Is the snapshot service reachable? Mirror= names another one")

@@ -59,7 +59,18 @@ public enum Mkosi {
         for (n, line) in error.description.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             Log.error(n == 0 ? String(line) : String(line))
         }
+        reportCause(error)
         if let hint = error.hint { Log.info("(\(hint))") }
+    }
+
+    /// The cause of `error`: an error it wraps is shown, since its message does not say it; a
+    /// failed command or system call is already named in the message and shown with `--debug`.
+    static func reportCause(_ error: MkosiError) {
+        guard let cause = error.cause else { return }
+        switch cause {
+        case .error, .other: Log.error("Caused by: \(cause)")
+        case .command, .system: Log.debug("Caused by: \(cause)")
+        }
     }
 
     static func dispatch(_ loaded: LoadedConfiguration, resources: BuiltinResources) throws -> Int32 {

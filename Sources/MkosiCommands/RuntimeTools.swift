@@ -6,11 +6,8 @@ import MkosiCore
 import MkosiSandbox
 
 /// What the verbs that work on a built image or a running machine share: the tools sandbox
-/// (the tools tree's, which must have been built, or the host's) and the path of this binary
-/// (the sandbox helper).
+/// (the tools tree's, which must have been built, or the host's).
 enum RuntimeTools {
-    static var helper: String { FS.readlink("/proc/self/exe") ?? CommandLine.arguments[0] }
-
     /// The sandbox with the tools of `config` plus the host's devices and sysfs (loop devices,
     /// block devices), its network, and the current directory.
     static func sandbox(_ config: Config, cwd: String, devices: Bool = false) throws -> Sandbox {
@@ -40,6 +37,6 @@ enum RuntimeTools {
 
     /// Runs `argv` in `sandbox` with the terminal, returning its exit status.
     static func run(_ sandbox: Sandbox, _ argv: [String], environment: [String: String]? = nil) throws -> Int32 {
-        try HostCommand.run(sandbox.argv(for: argv, helper: helper), environment: environment, display: argv, check: false)
+        try SandboxRunner.current.run(argv, in: sandbox, environment: environment, check: false)
     }
 }

@@ -30,7 +30,7 @@ enum ServeCommand {
             t.bind(directory, "/work/output")
             t.workingDirectory = "/work/output"
             let argv = ["/usr/lib/systemd/systemd-storagetm", main.outputWithCompression]
-            storage = try HostCommand.start(t.argv(for: argv, helper: RuntimeTools.helper), display: argv)
+            storage = try SandboxRunner.current.start(argv, in: t)
         }
         Log.info("Serving \(directory) on http://0.0.0.0:8081/ (Ctrl-C stops)")
         return try RuntimeTools.run(s, ["python3", "-m", "http.server", "8081"])

@@ -4,6 +4,7 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import MkosiVM
 
 /// `mkosi shell` and `mkosi boot`: the built image in a systemd-nspawn container; `shell` runs
@@ -46,7 +47,7 @@ enum ShellCommand {
         var mountpoint: String? = nil
         defer { if let mountpoint { rmdir(mountpoint) } }
         if main.format == .disk {
-            guard let root = try Disk.rootPartition(of: output) else {
+            guard let root = try PartitionTable.rootPartition(of: output) else {
                 throw MkosiError(.unsupported, "\(output) has no plain root partition to boot with systemd-nspawn",
                                  hint: "Verity-protected or encrypted roots can be booted with 'mkosi vm'")
             }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MkosiConfig
 import MkosiCore
+import MkosiSandbox
 
 /// `mkosi sysupdate [-- ARGS…]`: runs `systemd-sysupdate --definitions=SysupdateDirectory=
 /// --transfer-source=<output directory>` on this machine, as upstream. A disk image whose
@@ -42,7 +43,7 @@ enum SysupdateCommand {
                     created.append(Path.join(directory, name))
                 }
             }
-            try HostCommand.run(s.argv(for: argv, helper: RuntimeTools.helper), display: argv.dropLast() + [output])
+            try SandboxRunner.current.run(argv, in: s, display: argv.dropLast() + [output])
         }
         var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: true)
         s.bind(directory, readOnly: true)

@@ -206,7 +206,7 @@ public enum FS {
     /// A `MkosiError` for the current errno.
     public static func systemError(_ what: String) -> MkosiError {
         let code = errno
-        return MkosiError(.system(errno: code), "\(what): \(String(cString: strerror(code)))")
+        return MkosiError(.system(errno: code), "\(what): \(String(cString: strerror(code)))", cause: .system(what, errno: code))
     }
 }
 

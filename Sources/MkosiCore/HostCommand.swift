@@ -59,7 +59,7 @@ public enum HostCommand {
         guard rc == 0 else {
             throw MkosiError(.command(status: 127),
                              "Failed to run \(line): \(String(cString: strerror(rc)))",
-                             hint: "Is \(argv[0]) installed?")
+                             hint: "Is \(argv[0]) installed?", cause: .command(display ?? original, status: 127))
         }
 
         mkosi_set_child(pid)
@@ -74,7 +74,7 @@ public enum HostCommand {
         router.finish(failed: check && Interrupt.pending == nil && status != 0)
         try Interrupt.check()
         if check { try debugShell(after: status, original, environment: environment, line: line) }
-        let code = try exitCode(status, line: line, check: check)
+        let code = try exitCode(status, line: line, shown: display ?? original, check: check)
         return Result(status: code, output: String(decoding: output, as: UTF8.self))
     }
 
@@ -120,7 +120,7 @@ public enum HostCommand {
         defer { if pipeFds[0] >= 0 { close(pipeFds[0]) } }
         guard rc == 0 else {
             throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
-                             hint: "Is \(argv[0]) installed?")
+                             hint: "Is \(argv[0]) installed?", cause: .command(display ?? argv, status: 127))
         }
         mkosi_set_child(pid)
         if let started {
@@ -140,7 +140,7 @@ public enum HostCommand {
         router.finish(failed: check && Interrupt.pending == nil && status != 0)
         try Interrupt.check()
         if check { try debugShell(after: status, argv, environment: environment, line: line) }
-        return try exitCode(status, line: line, check: check)
+        return try exitCode(status, line: line, shown: display ?? argv, check: check)
     }
 
     /// A process running beside the foreground one (virtiofsd next to qemu, …). It must be
@@ -175,7 +175,8 @@ public enum HostCommand {
         Log.debug("+ \(line) &")
         let (rc, pid) = spawn(debugWrapped(argv), actions: nil, environment: environment)
         guard rc == 0 else {
-            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))")
+            throw MkosiError(.command(status: 127), "Failed to run \(line): \(String(cString: strerror(rc)))",
+                             cause: .command(display ?? argv, status: 127))
         }
         return Background(pid: pid, line: line)
     }
@@ -246,12 +247,12 @@ public enum HostCommand {
     ///
     /// - Throws: `MkosiError` `.command(status:)` naming `line` and the status, when `check`
     ///   is set and the code is not 0.
-    private static func exitCode(_ status: Int32, line: String, check: Bool) throws -> Int32 {
+    private static func exitCode(_ status: Int32, line: String, shown: [String], check: Bool) throws -> Int32 {
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         if check && code != 0 {
             let how = exited ? "exit status \(code)" : "signal \(status & 0x7f)"
-            throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)")
+            throw MkosiError(.command(status: code), "\"\(line)\" failed with \(how)", cause: .command(shown, status: code))
         }
         return code
     }

@@ -3,7 +3,8 @@
 /// in order. Nothing of it outlives the command: the mounts vanish with the namespace.
 ///
 /// `Sandbox` only describes; `argv(for:)` turns the description into the command line of the
-/// sandbox helper (`mkosi --internal-sandbox …`), which `SandboxHelper` executes.
+/// sandbox helper (`mkosi --internal-sandbox …`), which `SandboxHelper` executes; `SandboxRunner`
+/// runs it.
 public struct Sandbox: Sendable {
     public enum Operation: Sendable, Equatable {
         /// An empty tmpfs.
@@ -87,8 +88,9 @@ public struct Sandbox: Sendable {
         return s
     }
 
-    /// The helper's command line for running `command` in this sandbox.
-    public func argv(for command: [String], helper: String) -> [String] {
+    /// The helper's command line for running `command` in this sandbox. Only `SandboxRunner`
+    /// builds it: everything else runs sandboxed tools through a runner.
+    func argv(for command: [String], helper: String) -> [String] {
         var a = [helper, SandboxHelper.flag]
         if userNamespace { a.append("--userns") }
         if !network { a.append("--unshare-net") }

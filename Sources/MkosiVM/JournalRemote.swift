@@ -39,7 +39,7 @@ public struct JournalRemote {
         s.bind(temp + "/journal-remote.conf", "/etc/systemd/journal-remote.conf", readOnly: true)
         let output = single ? "/work/journal/" + Path.basename(forwardJournal) : "/work/journal"
         let argv = [bin, "--output", output, "--split-mode", single ? "none" : "host", "--listen-raw=\(listen)"]
-        let process = try HostCommand.start(s.argv(for: argv, helper: helper),
+        let process = try SandboxRunner(helper: helper).start(argv, in: s,
                                             display: [bin, "--output", forwardJournal, "--split-mode", single ? "none" : "host", "--listen-raw=\(listen)"])
         var waited = 0
         while !ready() {

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import MkosiSandbox
 
 /// `mkosi vm`: boots the image in qemu, with the tools (qemu, OVMF, virtiofsd) of the tools
@@ -248,8 +248,8 @@ public struct Qemu {
         if let size = config[.runtimeSize], format == .disk {
             var s = sandbox(temp: temp)
             s.bind(bootImage, "/work/image")
-            try HostCommand.run(s.argv(for: ["systemd-repart", "--definitions=/", "--no-pager", "--size=\(size)", "--pretty=no",
-                                             "--offline=yes", "/work/image"], helper: helper), display: ["systemd-repart", "--size=\(size)", bootImage])
+            try SandboxRunner(helper: helper).run(["systemd-repart", "--definitions=/", "--no-pager", "--size=\(size)", "--pretty=no",
+                                             "--offline=yes", "/work/image"], in: s, display: ["systemd-repart", "--size=\(size)", bootImage])
         }
 
         let firmwareSetting = config[.firmware]
@@ -432,7 +432,7 @@ public struct Qemu {
             if let sshPort { Log.info("'mkosi ssh' reaches the guest's sshd through 127.0.0.1:\(sshPort) (no vsock on this host)") }
         }
         let register = try Qemu.machinedSocket(config[.register])
-        return try HostCommand.run(s.argv(for: argv, helper: helper), display: argv, check: false) { pid in
+        return try SandboxRunner(helper: helper).run(argv, in: s, display: argv, check: false) { pid in
             if let register { try self.registerMachine(socket: register, pid: pid, image: bootImage, cid: cid) }
         }
     }
@@ -527,7 +527,7 @@ public struct Qemu {
         var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(Path.dirname(socket), Path.dirname(socket))
         let call = ["varlinkctl", "call", socket, "io.systemd.Machine.Register", JSON.object(fields).serialized(indent: nil)]
-        try HostCommand.capture(s.argv(for: call, helper: helper), display: call)
+        try SandboxRunner(helper: helper).capture(call, in: s)
     }
 
     /// Starts a virtiofsd sharing `share`; returns its socket as qemu sees it.
@@ -545,7 +545,7 @@ public struct Qemu {
                       "--log-level=error"]
         daemon += root && Privileges.isHostRoot ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
                                         : ["--inode-file-handles=never"]
-        let process = try HostCommand.start(v.argv(for: daemon, helper: helper), display: daemon)
+        let process = try SandboxRunner(helper: helper).start(daemon, in: v)
         owned.own(process)
         var waited = 0
         while !FS.exists(temp + "/virtiofs-\(index).sock") {
@@ -616,7 +616,7 @@ public struct Qemu {
             : ["--add-mok", "605dab50-e046-4300-abb6-3dd810dd8b23", "/work/secure-boot.crt"]
         let argv = ["virt-fw-vars", "--input", "/work/vars.template", "--output", "/work/vm/\(Path.basename(output))"]
             + enrol + ["--loglevel", "WARNING"]
-        try HostCommand.run(s.argv(for: argv, helper: helper), display: argv)
+        try SandboxRunner(helper: helper).run(argv, in: s)
     }
 
     /// The sandbox qemu and its helpers run in, with `temp` at `/work/vm`.
@@ -630,10 +630,10 @@ public struct Qemu {
     func rootArgument(_ image: String, temp: String) throws -> String {
         var s = sandbox(temp: temp)
         s.bind(image, "/work/image", readOnly: true)
-        let out = try HostCommand.capture(s.argv(for: ["systemd-repart", "--json=short", "--definitions=/work/vm", "/work/image"],
-                                                 helper: helper), display: ["systemd-repart", "--json=short", image]).output
-        let partitions = try Disk.parse(out)
-        if let verity = Disk.verityArgument(partitions) { return verity }
+        let out = try SandboxRunner(helper: helper).capture(["systemd-repart", "--json=short", "--definitions=/work/vm", "/work/image"],
+                                                 in: s, display: ["systemd-repart", "--json=short", image]).output
+        let partitions = try PartitionTable.parse(out)
+        if let verity = PartitionTable.verityArgument(partitions) { return verity }
         if let root = partitions.first(where: { $0.type.hasPrefix("root") }), !root.uuid.isEmpty {
             return "root=PARTUUID=\(root.uuid)"
         }

@@ -47,7 +47,7 @@ public enum RuntimeCredentials {
         s.bind(certificate, "/work/ssh.crt", readOnly: true)
         s.environment.append(("OPENSSL_CONF", "/dev/null"))
         let script = "openssl x509 -in /work/ssh.crt -pubkey -noout > /tmp/pubkey && ssh-keygen -f /tmp/pubkey -i -m PKCS8"
-        let key = try HostCommand.capture(s.argv(for: ["sh", "-c", script], helper: helper),
+        let key = try SandboxRunner(helper: helper).capture(["sh", "-c", script], in: s,
                                           display: ["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "|",
                                                     "ssh-keygen", "-f", "/dev/stdin", "-i", "-m", "PKCS8"]).output
         return key.hasSuffix("\n") ? key : key + "\n"

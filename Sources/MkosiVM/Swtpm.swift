@@ -27,16 +27,16 @@ struct Swtpm {
         try FS.makeDirectories(temp + "/swtpm", mode: 0o700)
         var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(temp, "/work/vm")
-        let version = (try? HostCommand.capture(s.argv(for: ["swtpm_setup", "--version"], helper: helper), check: false).output) ?? ""
+        let version = (try? SandboxRunner(helper: helper).capture(["swtpm_setup", "--version"], in: s, check: false).output) ?? ""
         var setup = ["swtpm_setup", "--tpm-state", "/work/vm/swtpm", "--tpm2", "--pcr-banks", "sha256", "--config", "/dev/null"]
         if let v = version.split(whereSeparator: { $0 == " " || $0 == "\n" }).last, Version.compare(String(v), "0.10.0") >= 0 {
             setup += ["--profile-name=custom", "--profile-remove-disabled=check"]
         }
         // swtpm_setup is chatty on standard output and has no --quiet.
-        try HostCommand.capture(s.argv(for: setup, helper: helper), display: setup)
+        try SandboxRunner(helper: helper).capture(setup, in: s, display: setup)
         let socket = "/work/vm/swtpm.sock"
         let argv = ["swtpm", "socket", "--tpm2", "--tpmstate", "dir=/work/vm/swtpm", "--ctrl", "type=unixio,path=\(socket)"]
-        let process = try HostCommand.start(s.argv(for: argv, helper: helper), display: argv)
+        let process = try SandboxRunner(helper: helper).start(argv, in: s, display: argv)
         var waited = 0
         while !FS.exists(temp + "/swtpm.sock") {
             if process.hasExited() || waited > 200 {

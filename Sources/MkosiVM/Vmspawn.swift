@@ -199,7 +199,7 @@ public struct Vmspawn {
         if uefi {
             var describe = ["systemd-vmspawn", "--firmware=describe"]
             if !plan.firmwareFeatures.isEmpty { describe += ["--firmware-features", plan.firmwareFeatures.joined(separator: ",")] }
-            let out = try HostCommand.capture(s.argv(for: describe, helper: qemu.helper), display: describe).output
+            let out = try SandboxRunner(helper: qemu.helper).capture(describe, in: s, display: describe).output
             guard case .string(let template)? = (try? JSON.parse(out))?["mapping"]?["nvram-template"]?["filename"] else {
                 throw MkosiError(.failed, "systemd-vmspawn --firmware=describe named no firmware variables template",
                                  hint: "Is ovmf installed\(toolsTree == nil ? "" : " in the tools tree")?")
@@ -269,16 +269,16 @@ public struct Vmspawn {
         }
         s.workingDirectory = temp
         let argv = Vmspawn.arguments(plan)
-        var command = s.argv(for: argv, helper: qemu.helper)
+        var prefix: [String] = []
         if plan.keepUnit {
             let scope = try ServiceManager.UserScope.make(name: "mkosi-vmspawn-\(getpid())")
             owned.onTeardown {
                 if !scope.remove() { Log.warning("Could not remove the cgroup \(scope.path)") }
             }
             // The shell moves itself into the scope, then becomes the sandbox and vmspawn.
-            command = ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", scope.procs] + command
+            prefix = ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", scope.procs]
         }
-        return try HostCommand.run(command, display: argv, check: false)
+        return try SandboxRunner(helper: qemu.helper).run(argv, in: s, through: prefix, check: false)
     }
 
     /// The initrd for a direct kernel boot: `<Output>.initrd` beside the image, else the

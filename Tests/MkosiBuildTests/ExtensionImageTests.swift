@@ -1,6 +1,7 @@
 import Foundation
 import MkosiConfig
 import MkosiCore
+import MkosiGPT
 import Testing
 @testable import MkosiBuild
 
@@ -88,12 +89,7 @@ import Testing
     }
 }
 
-struct GPTAndProfileTests {
-    @Test func crc32IsTheGPTOne() {
-        #expect(GPTHeader.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(GPTHeader.crc32([]) == 0)
-    }
-
+struct ProfileSectionTests {
     @Test func profileSectionQuotesNonAlphanumericValues() {
         let section = UKIProfiles.section(OrderedDict([("ID", "profile1"), ("TITLE", "Profile One")]))
         #expect(section == "ID=profile1\nTITLE=\"Profile One\"\n")

@@ -17,7 +17,7 @@ import Testing
         s.network = false
         s.workingDirectory = "/work/src"
         s.environment = [("NAME", "--"), ("--", "value")]
-        let argv = s.argv(for: ["/work/script", "--", "x"], helper: "/usr/bin/mkosi")
+        let argv = SandboxRunner(helper: "/usr/bin/mkosi").commandLine(["/work/script", "--", "x"], in: s)
         let parts = SandboxCommandLine.split(argv)
         #expect(parts?.command == ["/work/script", "--", "x"])
         #expect(parts.map { $0.sandbox + $0.command } == argv)
