@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import MkosiBuild
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
 import MkosiGPT
+import MkosiVM
 
 /// `mkosi burn DEVICE`: writes a disk or ESP image to a block device (or an image file) with
 /// `systemd-repart --empty=force --copy-from=`, as upstream, so the partition table is made
@@ -13,39 +13,37 @@ import MkosiGPT
 /// ends up byte for byte the image. A device that is mounted (itself or one of its partitions) is
 /// refused before anything is written.
 enum BurnCommand {
-    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
-        guard let main = loaded.main else { return 0 }
+    static func run(_ runtime: RuntimeContext, arguments: [String]) throws -> Int32 {
+        let main = runtime.config
         guard main.format == .disk || main.format == .esp else {
             throw MkosiError(.unsupported, "\(main.format.rawValue) images cannot be burned to disk",
                              hint: "'burn' writes Format=disk and Format=esp images")
         }
-        guard let target = loaded.args.cmdline.first else {
+        guard let target = arguments.first else {
             throw MkosiError.usage("Please specify a device to burn the image to", hint: "For example /dev/disk/by-id/usb-foobar")
         }
-        guard loaded.args.cmdline.count == 1 else { throw MkosiError.usage("Expected one device argument, got \(loaded.args.cmdline.count)") }
-        let image = try RuntimeTools.output(main, cwd: loaded.cwd, verb: .burn)
-        let device = Path.isAbsolute(target) ? target : Path.join(loaded.cwd, target)
+        guard arguments.count == 1 else { throw MkosiError.usage("Expected one device argument, got \(arguments.count)") }
+        let image = try runtime.builtOutput()
+        let device = Path.isAbsolute(target) ? target : Path.join(runtime.cwd, target)
         let status = FS.stat(device)
         if status?.isBlockDevice ?? false {
-            guard Privileges.isHostRoot else {
-                throw MkosiError(.failed, "Writing to the block device \(device) needs root", hint: "Run it with sudo or as root")
-            }
+            try runtime.requireRoot("writes to the block device \(device)")
             if let mount = try mountedPartition(of: device) {
-                throw MkosiError(.failed, "\(device) is in use: \(mount) is mounted",
+                throw MkosiError(.busy, "\(device) is in use: \(mount) is mounted",
                                  hint: "Unmount it first (nothing was written)")
             }
         } else if status == nil || !(status?.isRegular ?? false) {
-            throw MkosiError(.failed, "\(device) is neither a block device nor an image file",
+            throw MkosiError.usage("\(device) is neither a block device nor an image file",
                              hint: "Name a block device (e.g. /dev/sdb) or an existing file to burn into")
         }
-        var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: true)
+        var s = try runtime.toolsSandbox(devices: true)
         s.bind(image, "/work/image.raw", readOnly: true)
         s.bind(device, "/work/target")
         let argv = ["systemd-repart", "--no-pager", "--pretty=no", "--offline=yes", "--empty=force", "--dry-run=no",
                     "--definitions=/", "--copy-from=/work/image.raw", "/work/target"]
         Log.info("Burning 🔥🔥🔥 to medium…")
-        try SandboxRunner.current.run(argv, in: s,
-                            display: Array(argv.dropLast(2)) + ["--copy-from=\(image)", device])
+        try runtime.runner.run(argv, in: s,
+                               display: Array(argv.dropLast(2)) + ["--copy-from=\(image)", device])
         // repart gives the medium a new disk GUID; it keeps the image's, as a copy would.
         try GPTHeader.setDiskGUID(device, try GPTHeader.diskGUID(image))
         Log.info("Burnt. 🔥🔥🔥")

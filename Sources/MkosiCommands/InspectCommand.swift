@@ -4,38 +4,36 @@ import Glibc
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
+import MkosiVM
 
 /// `mkosi journalctl` and `mkosi coredumpctl`: the tool of the tools tree on the built image
 /// (`--image=` for a disk, `--root=` for a directory), with the arguments after the verb.
 enum InspectCommand {
-    static func run(_ loaded: LoadedConfiguration, tool: String) throws -> Int32 {
-        guard let main = loaded.main else { return 0 }
+    static func run(_ runtime: RuntimeContext, arguments: [String]) throws -> Int32 {
+        let main = runtime.config
+        let tool = runtime.verb.rawValue
         guard main.format == .disk || main.format == .directory else {
             throw MkosiError(.unsupported, "\(main.format.rawValue) images cannot be inspected with \(tool)",
                              hint: "\(tool) works on Format=disk and Format=directory images")
         }
         if main[.ephemeral] {
-            throw MkosiError(.failed, "Images booted in ephemeral mode cannot be inspected with \(tool)",
+            throw MkosiError(.unsupported, "Images booted in ephemeral mode cannot be inspected with \(tool)",
                              hint: "Their changes (and journal) went with the ephemeral copy; boot with Ephemeral=no")
         }
-        let output = try RuntimeTools.output(main, cwd: loaded.cwd, verb: loaded.args.verb)
+        let output = try runtime.builtOutput()
         let isDirectory = FS.isDirectory(output)
-        if !isDirectory && !Privileges.isHostRoot {
-            throw MkosiError(.failed, "'\(loaded.args.verb.rawValue)' on a disk image needs root (\(tool) --image= uses a loop device)",
-                             hint: "Run it with sudo or as root")
-        }
-        var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: !isDirectory)
+        if !isDirectory { try runtime.requireRoot("on a disk image uses a loop device (\(tool) --image=)") }
+        var s = try runtime.toolsSandbox(devices: !isDirectory)
         s.bind(output, "/work/image", readOnly: !isDirectory)
         var argv = [tool, isDirectory ? "--root=/work/image" : "--image=/work/image"]
         // The journal and core dumps are in the root file system. Where the kernel cannot mount
         // vfat, dissecting the image would fail on its ESP: boot partitions are then left out.
-        if !isDirectory && !loaded.args.cmdline.contains(where: { $0.hasPrefix("--image-policy") }) && !hostMountsVFAT() {
+        if !isDirectory && !arguments.contains(where: { $0.hasPrefix("--image-policy") }) && !hostMountsVFAT() {
             argv.append("--image-policy=esp=ignore:xbootldr=ignore:=verity+signed+encrypted+unprotected+unused+absent")
         }
-        argv += loaded.args.cmdline
-        return try SandboxRunner.current.run(argv, in: s,
-                                   display: [tool, isDirectory ? "--root=\(output)" : "--image=\(output)"] + argv.dropFirst(2),
-                                   check: false)
+        argv += arguments
+        return try runtime.runInteractive(argv, in: s,
+                                          display: [tool, isDirectory ? "--root=\(output)" : "--image=\(output)"] + argv.dropFirst(2))
     }
 
     /// Whether the running kernel has vfat (built in or as a loadable module).

@@ -4,6 +4,7 @@ import Glibc
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
+import MkosiVM
 
 /// `mkosi latest-snapshot`: the newest snapshot of the configured distribution's snapshot
 /// service (`Mirror=` or the distribution's own), printed in the form `Snapshot=` takes, as
@@ -69,7 +70,7 @@ enum LatestSnapshotCommand {
     }
 
     static func fetch(_ config: Config, _ cwd: String, _ url: String) throws -> String {
-        let s = try RuntimeTools.sandbox(config, cwd: cwd)
+        let s = try RuntimeContext(config: config, cwd: cwd, verb: .latestSnapshot).toolsSandbox()
         var argv = ["curl", "--location", "--no-progress-meter", "--fail", "--retry", "2", "--connect-timeout", "20"]
         if let proxy = config[.proxyURL], !proxy.isEmpty { argv += ["--proxy", proxy] }
         if !config[.proxyExclude].isEmpty { argv += ["--noproxy", config[.proxyExclude].joined(separator: ",")] }

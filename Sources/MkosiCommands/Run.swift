@@ -4,6 +4,7 @@ import Glibc
 import MkosiBuild
 import MkosiConfig
 import MkosiCore
+import MkosiVM
 
 /// The entry point of the `mkosi` command: parses everything, runs the verb, and turns errors
 /// into a message and an exit status. Nothing below throws past this function.
@@ -117,17 +118,20 @@ public enum Mkosi {
         case .genkey:
             try GenkeyCommand.run(loaded)
         case .ssh:
-            return try SshCommand.run(loaded)
-        case .journalctl:
-            return try InspectCommand.run(loaded, tool: "journalctl")
-        case .coredumpctl:
-            return try InspectCommand.run(loaded, tool: "coredumpctl")
+            guard let (_, runtime) = try prepareRuntime(loaded) else { return 0 }
+            return try SshCommand.run(runtime, arguments: args.cmdline)
+        case .journalctl, .coredumpctl:
+            guard let (_, runtime) = try prepareRuntime(loaded) else { return 0 }
+            return try InspectCommand.run(runtime, arguments: args.cmdline)
         case .serve:
-            return try ServeCommand.run(try prepare(loaded))
+            guard let (_, runtime) = try prepareRuntime(loaded) else { return 0 }
+            return try ServeCommand.run(runtime)
         case .burn:
-            return try BurnCommand.run(try prepare(loaded))
+            guard let (_, runtime) = try prepareRuntime(loaded) else { return 0 }
+            return try BurnCommand.run(runtime, arguments: args.cmdline)
         case .sysupdate:
-            return try SysupdateCommand.run(try prepare(loaded))
+            guard let (_, runtime) = try prepareRuntime(loaded) else { return 0 }
+            return try SysupdateCommand.run(runtime, arguments: args.cmdline)
         case .`init`:
             try InitCommand.run(resources: resources)
         case .latestSnapshot:
@@ -136,15 +140,29 @@ public enum Mkosi {
         return 0
     }
 
-    /// For verbs that use the built image (serve, burn, sysupdate): the tools tree is made
-    /// current, configure scripts run, and with `-f` the images are built first.
-    static func prepare(_ loaded: LoadedConfiguration) throws -> LoadedConfiguration {
+    /// The preamble every verb that runs something from the image or the tools shares with
+    /// `build`, as upstream orders it:
+    /// - the tools tree is made current (`-f` builds it when missing or out of date; without it,
+    ///   a stale default tools tree is an error);
+    /// - for the verbs that use the image (`shell`, `boot`, `vm`, `serve`, `burn`, `sysupdate`):
+    ///   `Format=none` is refused, the configure scripts run, and `-f` builds the images, under
+    ///   the output directory's lock.
+    /// `ssh`, `journalctl` and `coredumpctl` only need the tools. Returns nil without a main
+    /// image (nothing to run).
+    static func prepareRuntime(_ loaded: LoadedConfiguration) throws -> (loaded: LoadedConfiguration, context: RuntimeContext)? {
+        let verb = loaded.args.verb
+        let usesImage = ![.ssh, .journalctl, .coredumpctl].contains(verb)
+        if usesImage, let main = loaded.main, main.format == .none {
+            throw MkosiError(.unsupported, "Cannot run '\(verb.rawValue)' on an image with Format=none",
+                             hint: "Build a bootable or inspectable format (Format=disk, directory, …)")
+        }
         let buildLock = loaded.args.force > 0 ? try BuildCommand.lockOutputDirectory(loaded) : nil
-        if loaded.args.force > 0 { try BuildCommand.beforeToolsTree(loaded) }
         defer { buildLock?.release() }
+        if loaded.args.force > 0 { try BuildCommand.beforeToolsTree(loaded) }
         try ToolsTree.prepare(loaded)
+        guard usesImage else { return loaded.main.map { (loaded, RuntimeContext(config: $0, cwd: loaded.cwd, verb: verb)) } }
         let configured = try ConfigureScripts.run(loaded)
         if loaded.args.force > 0 { try BuildCommand.build(configured) }
-        return configured
+        return configured.main.map { (configured, RuntimeContext(config: $0, cwd: configured.cwd, verb: verb)) }
     }
 }

@@ -4,36 +4,36 @@ import Glibc
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
+import MkosiVM
 
 /// `mkosi serve`: the output directory over HTTP on port 8081 (python's http.server from the
 /// tools tree, as upstream) until interrupted. With `StorageTargetMode=` (auto: a disk image,
 /// as root, where systemd-storagetm and the kernel's NVMe target are there) the disk is also
 /// exported over NVMe-TCP by systemd-storagetm.
 enum ServeCommand {
-    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
-        guard let main = loaded.main else { return 0 }
-        let directory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
-        _ = try RuntimeTools.output(main, cwd: loaded.cwd, verb: .serve)
-        var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd)
+    static func run(_ runtime: RuntimeContext) throws -> Int32 {
+        let main = runtime.config
+        let directory = runtime.outputDirectory
+        _ = try runtime.builtOutput()
+        var s = try runtime.toolsSandbox()
         s.bind(directory, "/work/output", readOnly: true)
         s.workingDirectory = "/work/output"
         let tree = main.toolsTree ?? ""
-        guard FS.isExecutable(tree + "/usr/bin/python3") else {
-            throw MkosiError(.failed, "'mkosi serve' needs python3\(main.toolsTree.map { " in the tools tree \($0)" } ?? "")",
-                             hint: main.toolsTree == nil ? "Install python3, or use ToolsTree=default" : "Add python3 to ToolsTreePackages=")
+        guard runtime.tool("/usr/bin/python3") != nil else {
+            throw runtime.missingTool("python3, which 'mkosi serve' needs,", packages: "python3")
         }
         var storage: HostCommand.Background? = nil
         defer { storage?.stop() }
         if try wantStorageTarget(main, tree: tree) {
-            var t = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: true)
+            var t = try runtime.toolsSandbox(devices: true)
             t.bind("/sys", "/sys")
             t.bind(directory, "/work/output")
             t.workingDirectory = "/work/output"
             let argv = ["/usr/lib/systemd/systemd-storagetm", main.outputWithCompression]
-            storage = try SandboxRunner.current.start(argv, in: t)
+            storage = try runtime.runner.start(argv, in: t)
         }
         Log.info("Serving \(directory) on http://0.0.0.0:8081/ (Ctrl-C stops)")
-        return try RuntimeTools.run(s, ["python3", "-m", "http.server", "8081"])
+        return try runtime.runInteractive(["python3", "-m", "http.server", "8081"], in: s)
     }
 
     /// `StorageTargetMode=`: yes requires a disk image and systemd-storagetm; auto uses it for a

@@ -4,6 +4,7 @@ import Glibc
 import MkosiConfig
 import MkosiCore
 import MkosiSandbox
+import MkosiVM
 
 /// `mkosi sysupdate [-- ARGS…]`: runs `systemd-sysupdate --definitions=SysupdateDirectory=
 /// --transfer-source=<output directory>` on this machine, as upstream. A disk image whose
@@ -11,26 +12,23 @@ import MkosiSandbox
 /// files are removed again afterwards. With a tools tree, systemd-sysupdate sees the host's
 /// os-release and root device (through /run/systemd/volatile-root), not the tree's.
 enum SysupdateCommand {
-    static func run(_ loaded: LoadedConfiguration) throws -> Int32 {
-        guard let main = loaded.main else { return 0 }
+    static func run(_ runtime: RuntimeContext, arguments: [String]) throws -> Int32 {
+        let main = runtime.config
         guard let definitions = main[.sysupdateDirectory] else {
             throw MkosiError.config("No sysupdate definitions directory specified",
                                     hint: "Specify a directory containing systemd-sysupdate transfer definitions with SysupdateDirectory=")
         }
-        let tree = main.toolsTree ?? ""
-        guard let sysupdate = ["/usr/lib/systemd/systemd-sysupdate", "/usr/bin/systemd-sysupdate"].first(where: { FS.isExecutable(tree + $0) }) else {
-            throw MkosiError(.failed, "Could not find systemd-sysupdate\(main.toolsTree.map { " in the tools tree \($0)" } ?? "")")
+        guard let sysupdate = runtime.tool("/usr/lib/systemd/systemd-sysupdate", "/usr/bin/systemd-sysupdate") else {
+            throw runtime.missingTool("systemd-sysupdate", packages: "systemd-container (or systemd-sysupdate)")
         }
-        guard Privileges.isHostRoot else {
-            throw MkosiError(.failed, "'mkosi sysupdate' updates this machine and needs root", hint: "Run it with sudo or as root")
-        }
-        let output = try RuntimeTools.output(main, cwd: loaded.cwd, verb: .sysupdate)
-        let directory = main.outputDirectoryOrDefault(cwd: loaded.cwd)
+        try runtime.requireRoot("updates this machine")
+        let output = try runtime.builtOutput()
+        let directory = runtime.outputDirectory
         var created: [String] = []
         defer { for f in created { unlink(f) } }
         if main.format == .disk && !main[.splitArtifacts].contains(.partitions) {
             let before = Set((try? FS.listDirectory(directory)) ?? [])
-            var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd)
+            var s = try runtime.toolsSandbox()
             s.bind(directory, "/work/output")
             var argv = ["systemd-repart", "--no-pager", "--pretty=no", "--split=yes"]
             for (n, dir) in main[.repartDirectories].enumerated() {
@@ -43,9 +41,9 @@ enum SysupdateCommand {
                     created.append(Path.join(directory, name))
                 }
             }
-            try SandboxRunner.current.run(argv, in: s, display: argv.dropLast() + [output])
+            try runtime.runner.run(argv, in: s, display: argv.dropLast() + [output])
         }
-        var s = try RuntimeTools.sandbox(main, cwd: loaded.cwd, devices: true)
+        var s = try runtime.toolsSandbox(devices: true)
         s.bind(directory, readOnly: true)
         s.bind(definitions, readOnly: true)
         for dir in ["/boot", "/efi"] where FS.isDirectory(dir) { s.bind(dir) }
@@ -61,7 +59,7 @@ enum SysupdateCommand {
             symlink(String(device), temp + "/systemd/volatile-root")
             s.bind(temp + "/systemd", "/run/systemd")
         }
-        let argv = [sysupdate, "--definitions", definitions, "--transfer-source", directory] + loaded.args.cmdline
-        return try RuntimeTools.run(s, argv)
+        let argv = [sysupdate, "--definitions", definitions, "--transfer-source", directory] + arguments
+        return try runtime.runInteractive(argv, in: s)
     }
 }
