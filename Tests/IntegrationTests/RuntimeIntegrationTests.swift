@@ -12,7 +12,8 @@ extension BuildIntegrationTests {
         let process = Process()
         let log: String
 
-        init(_ argv: [String], cwd: String) throws {
+        /// Standard input is `input` when given (the test writes to it), else /dev/null.
+        init(_ argv: [String], cwd: String, input: Pipe? = nil) throws {
             log = cwd + "/run-\(UUID().uuidString).log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -21,7 +22,7 @@ extension BuildIntegrationTests {
             process.currentDirectoryURL = URL(fileURLWithPath: cwd)
             process.standardOutput = out
             process.standardError = out
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = input ?? FileHandle.nullDevice
             try process.run()
         }
 
