@@ -108,13 +108,13 @@ enum Boot {
         }
         guard !kernels(context).isEmpty else {
             if required {
-                throw MkosiError(.failed, "Bootable=yes, but the image has no kernel in /usr/lib/modules/*/vmlinuz",
+                throw MkosiError(.config, "Bootable=yes, but the image has no kernel in /usr/lib/modules/*/vmlinuz",
                                  hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
             }
             return false
         }
         guard let efi = try efiBinaries(context) else {
-            if required { throw MkosiError(.failed, "Bootable=yes, but no systemd-boot EFI binaries were found") }
+            if required { throw MkosiError(.config, "Bootable=yes, but no systemd-boot EFI binaries were found") }
             return false
         }
         for dir in ["efi", "boot"] {
@@ -214,14 +214,14 @@ enum Boot {
         }
         guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
             if config[.bootable] == .enabled {
-                throw MkosiError(.failed, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
+                throw MkosiError(.config, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
                                  hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
             }
             return []
         }
         let initrds = config.initrds
         for initrd in initrds where !FS.exists(initrd) {
-            throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
+            throw MkosiError(.config, "Initrd \(initrd) (Initrds=) does not exist")
         }
         try Tools.requireSystemd("ukify", context)
         let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
@@ -290,7 +290,7 @@ enum Boot {
         let options = (commandLine(context, partitions: partitions) ?? []).joined(separator: " ")
         let grubBIOS = try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions)
         for initrd in config.initrds where !FS.exists(initrd) {
-            throw MkosiError(.failed, "Initrd \(initrd) (Initrds=) does not exist")
+            throw MkosiError(.config, "Initrd \(initrd) (Initrds=) does not exist")
         }
         for kernel in kernels(context) {
             let dir = Path.join(boot, "\(token)/\(kernel.version)")
@@ -337,11 +337,11 @@ enum Boot {
     /// kernel, written to `output`.
     static func buildImageUKI(_ context: BuildContext, initrd: String, output: String) throws {
         guard let kernel = kernels(context).first else {
-            throw MkosiError(.failed, "Format=uki needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
+            throw MkosiError(.config, "Format=uki needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
                              hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
         }
         guard let efi = try efiBinaries(context), let stub = stub(in: efi) else {
-            throw MkosiError(.failed, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
+            throw MkosiError(.config, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         try Tools.requireSystemd("ukify", context)
         var s = context.toolsSandbox()
@@ -390,7 +390,7 @@ enum Boot {
         FS.removeTree(tree)
         let arch = (config.architecture.efiName ?? "x64")
         guard let kernel = kernels(context).first else {
-            throw MkosiError(.failed, "Format=esp needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
+            throw MkosiError(.config, "Format=esp needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
                              hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
         }
         let ukiPath: String
@@ -399,11 +399,11 @@ enum Boot {
         } else {
             ukiPath = "EFI/Linux/\(ukiName(context, kernel: kernel, roothash: nil)).efi"
             guard let efi = try efiBinaries(context) else {
-                throw MkosiError(.failed, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
+                throw MkosiError(.config, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
             }
             let names = try FS.listDirectory(efi)
             guard let boot = names.first(where: { $0 == "systemd-boot\(arch).efi.signed" }) ?? names.first(where: { $0 == "systemd-boot\(arch).efi" }) else {
-                throw MkosiError(.failed, "No systemd-boot\(arch).efi in \(efi)")
+                throw MkosiError(.config, "No systemd-boot\(arch).efi in \(efi)")
             }
             for target in ["EFI/systemd/systemd-boot\(arch).efi", "EFI/BOOT/BOOT\(arch.uppercased()).EFI"] {
                 try FS.makeDirectories(Path.dirname(Path.join(tree, target)))

@@ -46,13 +46,14 @@ enum Grub {
             return false
         }
         let required = config[.bootable] == .enabled
-        func missing(_ what: String) throws -> Bool {
-            if required { throw MkosiError(.failed, "A BIOS bootable image with grub was requested but \(what)", hint: hint(context)) }
+        // grub's modules belong in the image (Packages=), its programs in the tools.
+        func missing(_ what: String, _ code: MkosiError.Code = .config) throws -> Bool {
+            if required { throw MkosiError(code, "A BIOS bootable image with grub was requested but \(what)", hint: hint(context)) }
             return false
         }
         guard directory(context, target: "i386-pc") != nil else { return try missing("grub for BIOS is not installed") }
         for name in ["mkimage", "bios-setup"] where binary(context, name) == nil {
-            return try missing("grub-\(name) was not found in the tools")
+            return try missing("grub-\(name) was not found in the tools", .missingTool)
         }
         guard let partitions else { return true }
         if !partitions.contains(where: { $0.type == biosBootPartitionType }) {
@@ -75,7 +76,7 @@ enum Grub {
         guard Boot.wantEFI(config), config[.bootloader] == .grub || config[.bootloader] == .grubSigned,
               let arch = config.architecture.grubName else { return false }
         if config[.bootloader] == .grub, directory(context, target: "\(arch)-efi") == nil, config[.bootable] == .enabled {
-            throw MkosiError(.failed, "An EFI bootable image with grub was requested but grub for EFI is not installed", hint: hint(context))
+            throw MkosiError(.config, "An EFI bootable image with grub was requested but grub for EFI is not installed", hint: hint(context))
         }
         return true
     }
@@ -155,7 +156,7 @@ enum Grub {
             try FS.makeDirectories(Path.dirname(output), mode: 0o700)
             if config[.bootloader] == .grubSigned {
                 guard let signed = signedImage(context) else {
-                    if config[.bootable] == .enabled { throw MkosiError(.failed, "Couldn't find a signed grub EFI binary installed in the image") }
+                    if config[.bootable] == .enabled { throw MkosiError(.config, "Couldn't find a signed grub EFI binary installed in the image") }
                     return
                 }
                 Log.info("Installing the signed grub EFI binary /\(signed) to /\(relative)")

@@ -94,7 +94,7 @@ public struct IncrementalCache {
         if args.force > 1 { drop() }
         guard isValid else {
             if config[.incremental] == .strict {
-                throw MkosiError(.failed, "Incremental=strict: no valid cached image at \(p.root)",
+                throw MkosiError(.notBuilt, "Incremental=strict: no valid cached image at \(p.root)",
                                  hint: "Build once with Incremental=yes, or check what changed since")
             }
             return false

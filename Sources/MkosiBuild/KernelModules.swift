@@ -151,7 +151,8 @@ enum KernelModules {
     static func regexes(_ list: [String], _ settings: String) throws -> [Regex<AnyRegexOutput>] {
         try list.filter { $0.hasPrefix("re:") }.map { entry in
             do { return try Regex(String(entry.dropFirst(3))) } catch {
-                throw MkosiError.config("Invalid regular expression '\(entry.dropFirst(3))' in a \(settings) setting")
+                throw MkosiError(.config, "Invalid regular expression '\(entry.dropFirst(3))' in a \(settings) setting",
+                                 cause: MkosiError.cause(of: error))
             }
         }
     }

@@ -61,7 +61,7 @@ enum Shim {
             return
         }
         if config[.bootable] == .enabled {
-            throw MkosiError(.failed, "Couldn't find \(wantSigned ? "a signed" : "an unsigned") \(name) EFI binary installed in the image",
+            throw MkosiError(.config, "Couldn't find \(wantSigned ? "a signed" : "an unsigned") \(name) EFI binary installed in the image",
                              hint: config.distribution.isAptDistribution ? "Add \(wantSigned ? "shim-signed" : "shim-unsigned") to Packages=" : "Add shim to Packages=")
         }
     }

@@ -17,13 +17,15 @@ enum Tools {
         let output: String
         do {
             output = try context.capture([name, "--version"], in: context.bareToolsSandbox())
+        } catch let error as MkosiError where error.isInterruption {
+            throw error
         } catch {
-            throw MkosiError(.failed, "\(name) is not available in \(where_)", hint: hint)
+            throw MkosiError(.missingTool, "\(name) is not available in \(where_)", hint: hint, cause: MkosiError.cause(of: error))
         }
         // "systemd 252 (252.39-1~deb12u1)"
         let version = output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
         guard version >= minimumSystemd else {
-            throw MkosiError(.failed, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
+            throw MkosiError(.missingTool, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
                              hint: hint)
         }
     }

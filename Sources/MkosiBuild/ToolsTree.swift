@@ -56,7 +56,7 @@ public enum ToolsTree {
     /// For verbs that use the tools tree without building it: it must be current.
     public static func requireCurrent(_ tools: Config, args: Args, cwd: String) throws {
         guard !isCurrent(tools, args: args, cwd: cwd) else { return }
-        throw MkosiError(.failed, "The default tools tree \(path(tools, cwd: cwd)) is missing or out of date",
+        throw MkosiError(.notBuilt, "The default tools tree \(path(tools, cwd: cwd)) is missing or out of date",
                          hint: "Build it with 'mkosi build' (or add -f to this command)")
     }
 }

@@ -39,7 +39,7 @@ public enum TreeCopy {
                 argv = ["sh", "-e", "-c", "mkdir -p \"$1\" && tar -x --keep-directory-symlink -C \"$1\" -f /work/tree", "sh", target]
             } else if name.hasSuffix(".raw") {
                 guard Privileges.isHostRoot else {
-                    throw MkosiError(.failed, "\(tree.source) is a disk image, which needs root to be read",
+                    throw MkosiError(.hostUnsupported, "\(tree.source) is a disk image, which needs root to be read",
                                      hint: "Give it a target (SRC:DST) to copy the file itself, or build as root")
                 }
                 try HostCommand.run(["systemd-dissect", "--copy-from", tree.source, "/", destination ?? context.root])
@@ -85,7 +85,7 @@ public enum BaseTrees {
                 try context.run(["cp", "-a", "--reflink=auto", "--no-target-directory", "/work/base", "/buildroot"], in: s)
             } else if path.hasSuffix(".raw") {
                 guard Privileges.isHostRoot else {
-                    throw MkosiError(.failed, "Base tree \(path) is a disk image, which needs root to be read",
+                    throw MkosiError(.hostUnsupported, "Base tree \(path) is a disk image, which needs root to be read",
                                      hint: "Use a directory or tarball base tree, or build as root")
                 }
                 try HostCommand.run(["systemd-dissect", "--copy-from", path, "/", context.root])
@@ -108,7 +108,7 @@ extension BaseTrees {
         try FS.makeDirectories(directory)
         if path.hasSuffix(".raw") {
             guard Privileges.isHostRoot else {
-                throw MkosiError(.failed, "Base tree \(path) is a disk image, which needs root to be read",
+                throw MkosiError(.hostUnsupported, "Base tree \(path) is a disk image, which needs root to be read",
                                  hint: "Use a directory or tarball base tree, or build as root")
             }
             try HostCommand.run(["systemd-dissect", "--copy-from", path, "/", directory])
@@ -154,7 +154,7 @@ extension BaseTrees {
             if compared, let base = inBase(relative) {
                 if st.isDirectory {
                     guard base.status.isDirectory else {
-                        throw MkosiError(.failed, "/\(relative) is a directory in the overlay but not in the base tree")
+                        throw MkosiError(.invalidData, "/\(relative) is a directory in the overlay but not in the base tree")
                     }
                     try copyModeAndTimes(from: base.path, to: path)
                 } else {

@@ -18,7 +18,7 @@ enum UKIAddon {
         guard config.format == .addon else { return }
         let name = "addon\(config.architecture.efiName ?? "x64").efi.stub"
         guard let efi = try Boot.efiBinaries(context), FS.isFile(Path.join(efi, name)) else {
-            throw MkosiError(.failed, "Format=addon needs systemd's addon stub (/usr/lib/systemd/boot/efi/\(name)), and the image has none",
+            throw MkosiError(.config, "Format=addon needs systemd's addon stub (/usr/lib/systemd/boot/efi/\(name)), and the image has none",
                              hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         try HostCommand.run(["cp", Path.join(efi, name), Path.join(context.workspace, savedStub)])

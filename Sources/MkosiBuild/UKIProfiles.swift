@@ -18,7 +18,7 @@ enum UKIProfiles {
         guard !profiles.isEmpty else { return [] }
         let stub = "addon\(config.architecture.efiName ?? "x64").efi.stub"
         guard FS.isFile(Path.join(efi, stub)) else {
-            throw MkosiError(.failed, "UnifiedKernelImageProfiles= needs systemd's addon stub (/usr/lib/systemd/boot/efi/\(stub)), and the image has none",
+            throw MkosiError(.config, "UnifiedKernelImageProfiles= needs systemd's addon stub (/usr/lib/systemd/boot/efi/\(stub)), and the image has none",
                              hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         let dir = context.workspace + "/uki-profiles"

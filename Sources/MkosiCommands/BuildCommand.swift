@@ -157,7 +157,7 @@ enum BuildCommand {
         let path = Path.join(config.outputDirectoryOrDefault(cwd: cwd), config.outputWithCompression)
         guard FS.exists(path) else { return nil }
         guard let lock = try FileLock.tryAcquire(path) else {
-            throw MkosiError(.failed, "Cannot lock \(path) as it is locked by another process",
+            throw MkosiError(.busy, "Cannot lock \(path) as it is locked by another process",
                              hint: "Maybe another mkosi process is still using it? Use Ephemeral=yes to enable booting multiple instances of the same image")
         }
         return lock
@@ -180,7 +180,7 @@ enum BuildCommand {
         }
         if args.rerunBuildScripts {
             if main.format != .none && !outputExists {
-                throw MkosiError(.failed, "Image '\(main.image)' must be built once before --rerun-build-scripts can be used",
+                throw MkosiError(.notBuilt, "Image '\(main.image)' must be built once before --rerun-build-scripts can be used",
                                  hint: "Build the image once with 'mkosi build'")
             }
             guard IncrementalCache(config: main, args: args).enabled else {
@@ -194,7 +194,7 @@ enum BuildCommand {
                                     hint: "Build once with '-i yes' to update the image cache")
         }
         for (image, cache) in caches where !cache.isValid {
-            throw MkosiError(.failed, args.rerunBuildScripts
+            throw MkosiError(.notBuilt, args.rerunBuildScripts
                              ? "Cannot use --rerun-build-scripts as the cache for image \(image.image) is out of date"
                              : "Strict incremental mode is enabled and the cache for image \(image.image) is out of date",
                              hint: args.rerunBuildScripts ? "Rebuild the image to update the image cache"

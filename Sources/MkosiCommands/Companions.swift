@@ -99,56 +99,44 @@ public enum Companions {
     /// Writes the staging directory's crypttab and the sandbox tree: empty default repository
     /// files, then the host's package manager configuration (without gpg-agent sockets, and
     /// without pacman's keyring when not root, which may not be readable).
-    static func prepare(_ plan: InitrdPlan, staging: String, sandboxTree: String, root: Bool) throws(MkosiError) {
-        do {
-            if let crypttab = plan.crypttab { try FS.writeAtomically(staging + "/crypttab", crypttab) }
-            for file in plan.emptyFiles {
-                try FS.makeDirectories(Path.dirname(Path.join(sandboxTree, file)))
-                try FS.writeAtomically(Path.join(sandboxTree, file), "")
+    static func prepare(_ plan: InitrdPlan, staging: String, sandboxTree: String, root: Bool) throws {
+        if let crypttab = plan.crypttab { try FS.writeAtomically(staging + "/crypttab", crypttab) }
+        for file in plan.emptyFiles {
+            try FS.makeDirectories(Path.dirname(Path.join(sandboxTree, file)))
+            try FS.writeAtomically(Path.join(sandboxTree, file), "")
+        }
+        for entry in plan.copies {
+            let source = "/etc/" + entry, target = Path.join(sandboxTree, "etc/" + entry)
+            try FS.makeDirectories(Path.dirname(target))
+            if FS.isFile(source) {
+                try HostCommand.run(["cp", "--dereference", "--preserve=mode,timestamps", source, target])
+            } else {
+                let exclude = root ? "S.*" : "gnupg"
+                try HostCommand.run(["sh", "-c", "tar -C /etc --exclude='\(exclude)' -cf - \"$1\" | tar -C \"$2\" -xf -",
+                                     "sh", entry, Path.join(sandboxTree, "etc")])
             }
-            for entry in plan.copies {
-                let source = "/etc/" + entry, target = Path.join(sandboxTree, "etc/" + entry)
-                try FS.makeDirectories(Path.dirname(target))
-                if FS.isFile(source) {
-                    try HostCommand.run(["cp", "--dereference", "--preserve=mode,timestamps", source, target])
-                } else {
-                    let exclude = root ? "S.*" : "gnupg"
-                    try HostCommand.run(["sh", "-c", "tar -C /etc --exclude='\(exclude)' -cf - \"$1\" | tar -C \"$2\" -xf -",
-                                         "sh", entry, Path.join(sandboxTree, "etc")])
-                }
-            }
-        } catch let error as MkosiError {
-            throw error
-        } catch {
-            throw MkosiError(.failed, "Cannot prepare the sandbox tree in \(sandboxTree): \(error)")
         }
     }
 
     /// Copies the output (through the `Output=` symlink mkosi leaves) to `<dir>/<output>.new`,
     /// then replaces `<dir>/<output>` with it. `dir` is made (mode 0700 as root) if missing; it
     /// defaults to the current directory.
-    static func finalize(staging: String, output: String, outputDirectory: String?, root: Bool) throws(MkosiError) {
+    static func finalize(staging: String, output: String, outputDirectory: String?, root: Bool) throws {
         let dir = outputDirectory.map { Path.join(FS.currentDirectory(), $0) } ?? FS.currentDirectory()
+        if !FS.exists(dir) { try FS.makeDirectories(dir, mode: root ? 0o700 : 0o755) }
+        let source = Path.resolve(Path.join(staging, output), cwd: "/")
+        let temporary = Path.join(dir, output + ".new"), final = Path.join(dir, output)
+        Log.info("Copying \(source) to \(temporary)")
+        FS.removeTree(temporary)
         do {
-            if !FS.exists(dir) { try FS.makeDirectories(dir, mode: root ? 0o700 : 0o755) }
-            let source = Path.resolve(Path.join(staging, output), cwd: "/")
-            let temporary = Path.join(dir, output + ".new"), final = Path.join(dir, output)
-            Log.info("Copying \(source) to \(temporary)")
-            FS.removeTree(temporary)
-            do {
-                try HostCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", source, temporary])
-            } catch {
-                FS.removeTree(temporary)
-                throw error
-            }
-            Log.info("Moving \(temporary) to \(final)")
-            FS.removeTree(final)
-            guard rename(temporary, final) == 0 else { throw FS.systemError("Cannot move \(temporary) to \(final)") }
-        } catch let error as MkosiError {
-            throw error
+            try HostCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", source, temporary])
         } catch {
-            throw MkosiError(.failed, "Cannot copy the output to \(dir): \(error)")
+            FS.removeTree(temporary)
+            throw error
         }
+        Log.info("Moving \(temporary) to \(final)")
+        FS.removeTree(final)
+        guard rename(temporary, final) == 0 else { throw FS.systemError("Cannot move \(temporary) to \(final)") }
     }
 
     /// The running kernel's release (`uname -r`), upstream's default `--kernel-version`.

@@ -20,7 +20,7 @@ enum GenkeyCommand {
         }
         let key = Path.join(directory, "mkosi.key"), certificate = Path.join(directory, "mkosi.crt")
         for f in [key, certificate] where FS.lstat(f) != nil && args.force == 0 {
-            throw MkosiError(.failed, "\(f) already exists", hint: "To generate new keys, first remove mkosi.key and mkosi.crt (or use -f)")
+            throw MkosiError(.busy, "\(f) already exists", hint: "To generate new keys, first remove mkosi.key and mkosi.crt (or use -f)")
         }
         Log.info(Terminal.bold("Generating keys rsa:2048 for CN '\(args.genkeyCommonName)'."))
         Log.info("The keys will expire in \(days) days. Remember to roll them over to new ones before then.")

@@ -118,7 +118,7 @@ public struct InitrdPlan: Equatable, Sendable {
         switch o.tool {
         case .initrd:
             guard present(modules), present(modules + "/modules.dep") || present(modules + "/modules.dep.bin") else {
-                throw MkosiError(.failed, "Invalid kernel directory: \(modules)",
+                throw MkosiError(.missingTool, "Invalid kernel directory: \(modules)",
                                  hint: "install the kernel's modules there (its package), or pick another version with --kernel-version")
             }
             a = ["--force", "--directory=", "--format=\(o.format)", "--output=\(o.output)", "--output-directory=\(staging)",

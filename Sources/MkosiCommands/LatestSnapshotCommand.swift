@@ -22,20 +22,20 @@ enum LatestSnapshotCommand {
             let text = try fetch(main, loaded.cwd, joinMirror(mirror ?? "https://snapshot.debian.org", "mr/timestamp"))
             guard case .array(let stamps)? = (try? JSON.parse(text))?["result"]?["debian"],
                   case .string(let last)? = stamps.last else {
-                throw MkosiError(.failed, "The snapshot service's mr/timestamp has no result.debian list")
+                throw MkosiError(.invalidData, "The snapshot service's mr/timestamp has no result.debian list")
             }
             snapshot = last
         case .ubuntu:
             let text = try fetch(main, loaded.cwd, joinMirror(mirror ?? "http://snapshot.ubuntu.com", "ubuntu/dists/\(release)-updates/Release"))
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Date: ") }),
                   let stamp = ubuntuSnapshot(String(line.dropFirst(6))) else {
-                throw MkosiError(.failed, "Release file is missing Date field")
+                throw MkosiError(.invalidData, "Release file is missing Date field")
             }
             snapshot = stamp
         case .arch:
             let text = try fetch(main, loaded.cwd, joinMirror(mirror ?? "https://archive.archlinux.org", "repos/last/lastsync"))
             guard let seconds = Int(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? "") else {
-                throw MkosiError(.failed, "lastsync is not a timestamp: \(text.prefix(80))")
+                throw MkosiError(.invalidData, "lastsync is not a timestamp: \(text.prefix(80))")
             }
             snapshot = archSnapshot(seconds)
         case .fedora:
@@ -51,7 +51,7 @@ enum LatestSnapshotCommand {
             let text = try fetch(main, loaded.cwd, joinMirror(base, "\(subdir)/latest-CentOS-Stream/compose/.composeinfo"))
             let prefix = "id = CentOS-Stream-\(release)-"
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else {
-                throw MkosiError(.failed, "composeinfo is missing compose ID field")
+                throw MkosiError(.invalidData, "composeinfo is missing compose ID field")
             }
             snapshot = String(line.dropFirst(prefix.count))
         case .opensuse:
@@ -79,7 +79,7 @@ enum LatestSnapshotCommand {
             return try SandboxRunner.current.capture(argv, in: s).output
         } catch let error as MkosiError where !error.isInterruption {
             throw MkosiError(error.code, "Could not get the latest snapshot from \(url): \(error.message)",
-                             hint: "Is the snapshot service reachable? Mirror= names another one")
+                             hint: "Is the snapshot service reachable? Mirror= names another one", cause: MkosiError.cause(of: error))
         }
     }
 

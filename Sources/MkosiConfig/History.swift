@@ -33,7 +33,8 @@ public enum History {
         do {
             json = try JSON.parse(FS.readText(path))
         } catch let e as MkosiError {
-            throw MkosiError.config("Cannot read \(path): \(e.message)", hint: "Run with -f to rebuild the image")
+            throw MkosiError(.config, "Cannot read \(path): \(e.message)", hint: "Run with -f to rebuild the image",
+                             cause: MkosiError.cause(of: e))
         }
         guard case .object(let pairs) = json else {
             throw MkosiError.config("\(path) does not hold a JSON object", hint: "Run with -f to rebuild the image")

@@ -53,7 +53,7 @@ public enum Matching {
         let output = try HostCommand.capture(["systemctl", "--version"]).output
         let words = output.split(whereSeparator: { $0.isWhitespace })
         guard words.count > 1 else {
-            throw MkosiError(.failed, "Cannot read the systemd version from 'systemctl --version'")
+            throw MkosiError(.invalidData, "Cannot read the systemd version from 'systemctl --version'")
         }
         return compareVersion(condition, String(words[1]))
     }

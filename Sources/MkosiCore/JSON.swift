@@ -149,7 +149,7 @@ extension JSON {
         var pos = 0
 
         func error(_ what: String) -> MkosiError {
-            MkosiError(.failed, "Invalid JSON at offset \(pos): \(what)")
+            MkosiError(.invalidData, "Invalid JSON at offset \(pos): \(what)")
         }
 
         mutating func skipWhitespace() {

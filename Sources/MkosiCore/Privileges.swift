@@ -166,12 +166,13 @@ public enum Privileges {
             let e = errno
             // Kernels or containers that forbid user namespaces: the single-ID sandboxes would
             // fail the same way, so this is an error, not a fallback.
-            throw MkosiError(.failed, "Cannot enter a user namespace for \(name)'s subordinate IDs: \(String(cString: strerror(e)))",
-                             hint: "Check that unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)")
+            throw MkosiError(.hostUnsupported, "Cannot enter a user namespace for \(name)'s subordinate IDs: \(String(cString: strerror(e)))",
+                             hint: "Check that unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)",
+                             cause: .system("unshare(CLONE_NEWUSER)", errno: e))
         }
         if rc > 0 {
             let which = ([uidArgs[0], String(getpid())] + uidArgs.dropFirst()).map(ShellLexer.quote).joined(separator: " ")
-            throw MkosiError(.failed, "\(which) or its newgidmap counterpart failed with exit status \(rc)",
+            throw MkosiError(.command(status: rc), "\(which) or its newgidmap counterpart failed with exit status \(rc)",
                              hint: "Check \(name)'s entries in /etc/subuid and /etc/subgid (NAME:FIRST:COUNT, at least \(rangeSize) IDs)")
         }
         return .ready

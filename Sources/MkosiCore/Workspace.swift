@@ -35,7 +35,7 @@ public final class Workspace: @unchecked Sendable {
             guard fd >= 0 else { throw FS.systemError("Cannot create \(staged)") }
             close(fd)
             guard let lock = try FileLock.tryAcquire(staged) else {
-                throw MkosiError(.failed, "Cannot lock \(staged), which this process has just made")
+                throw MkosiError(.busy, "Cannot lock \(staged), which this process has just made")
             }
             guard rename(staged, Path.join(path, lockName)) == 0 else { throw FS.systemError("Cannot rename \(staged)") }
             return Workspace(path: path, lock: lock)

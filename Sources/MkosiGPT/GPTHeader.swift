@@ -24,7 +24,7 @@ public enum GPTHeader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FS.systemError("Cannot open \(path)") }
         defer { close(fd) }
-        guard let sector = sectorSize(fd) else { throw MkosiError(.failed, "\(path) has no GPT partition table") }
+        guard let sector = sectorSize(fd) else { throw MkosiError(.invalidData, "\(path) has no GPT partition table") }
         var guid = [UInt8](repeating: 0, count: 16)
         guard pread(fd, &guid, 16, off_t(sector + 56)) == 16 else { throw FS.systemError("Cannot read \(path)") }
         return guid
@@ -36,7 +36,7 @@ public enum GPTHeader {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw FS.systemError("Cannot open \(path)") }
         defer { close(fd) }
-        guard let sector = sectorSize(fd) else { throw MkosiError(.failed, "\(path) has no GPT partition table") }
+        guard let sector = sectorSize(fd) else { throw MkosiError(.invalidData, "\(path) has no GPT partition table") }
         var primary = [UInt8](repeating: 0, count: 92)
         guard pread(fd, &primary, 92, off_t(sector)) == 92 else { throw FS.systemError("Cannot read \(path)") }
         let backupLBA = (0..<8).reduce(UInt64(0)) { $0 | UInt64(primary[32 + $1]) << (8 * UInt64($1)) }
@@ -45,10 +45,10 @@ public enum GPTHeader {
         for offset in [sectorOffset, backupOffset] {
             var header = [UInt8](repeating: 0, count: 92)
             guard pread(fd, &header, 92, offset) == 92, Array(header[0..<8]) == signature else {
-                throw MkosiError(.failed, "\(path): no GPT header at byte \(offset)")
+                throw MkosiError(.invalidData, "\(path): no GPT header at byte \(offset)")
             }
             let size = Int(UInt32(header[12]) | UInt32(header[13]) << 8 | UInt32(header[14]) << 16 | UInt32(header[15]) << 24)
-            guard size >= 92, size <= sector else { throw MkosiError(.failed, "\(path): GPT header size \(size) is invalid") }
+            guard size >= 92, size <= sector else { throw MkosiError(.invalidData, "\(path): GPT header size \(size) is invalid") }
             var full = [UInt8](repeating: 0, count: size)
             guard pread(fd, &full, size, offset) == size else { throw FS.systemError("Cannot read \(path)") }
             full.replaceSubrange(56..<72, with: guid)

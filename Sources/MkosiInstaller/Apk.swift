@@ -129,7 +129,7 @@ public struct Apk: PackageManager {
 
     public func refreshLocalRepository() throws {
         guard !(try context.collectLocalPackages(suffixes: [".apk"])).isEmpty else { return }
-        throw MkosiError(.failed, "Local apk packages (PackageDirectories=, $PACKAGEDIR) are not supported by this mkosi yet",
+        throw MkosiError(.unsupported, "Local apk packages (PackageDirectories=, $PACKAGEDIR) are not supported by this mkosi yet",
                          hint: "Serve them from a signed repository and add it to mkosi.sandbox/etc/apk/repositories")
     }
 

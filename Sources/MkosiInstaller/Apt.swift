@@ -244,7 +244,7 @@ public struct Apt: PackageManager {
                                "?essential ?architecture(\(architecture))", "base-files"],
                    sandbox: [.bind(source: listDir, target: "/work/essential", readOnly: false, optional: false)])
         let debs = try FS.readText(listDir + "/list").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        guard !debs.isEmpty else { throw MkosiError(.failed, "apt found no essential packages to bootstrap \(config.release)") }
+        guard !debs.isEmpty else { throw MkosiError(.invalidData, "apt found no essential packages to bootstrap \(config.release)") }
 
         var s = context.toolsSandbox()
         s.bind(Path.join(context.packageCache, "cache/apt"), "/var/cache/apt", readOnly: true)
@@ -300,7 +300,7 @@ public struct Apt: PackageManager {
         try context.run(["apt-get", "download", package], in: s, environment: environment())
         lock.release()
         guard let deb = try FS.listDirectory(debs).first(where: { $0.hasSuffix(".deb") }) else {
-            throw MkosiError(.failed, "apt-get download \(package) left no .deb")
+            throw MkosiError(.invalidData, "apt-get download \(package) left no .deb")
         }
         try FS.makeDirectories(directory)
         var x = context.bareToolsSandbox()

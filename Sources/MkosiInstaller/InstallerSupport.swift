@@ -25,7 +25,7 @@ extension InstallerContext {
     public func requireTool(_ program: String, package: String, for purpose: String) throws {
         guard findTool(program) == nil else { return }
         let tools = toolsTree.map { "the tools tree \($0)" } ?? "this host"
-        throw MkosiError(.failed, "\(purpose) needs \(program), which \(tools) does not have",
+        throw MkosiError(.missingTool, "\(purpose) needs \(program), which \(tools) does not have",
                          hint: toolsTree == nil
                             ? "Install the \(package) package, or use ToolsTree=default (its package-manager profile has it where Debian packages it)"
                             : "Add \(package) to the tools tree (ToolsTreePackages=\(package)), or use another tools tree")
@@ -96,7 +96,7 @@ extension InstallerContext {
             if cached() { return false }
             let policy = config[.cacheOnly]
             if policy == .always || policy == .metadata {
-                throw MkosiError(.failed, "CacheOnly=\(policy.rawValue), but there is no cached repository metadata in \(location)",
+                throw MkosiError(.notBuilt, "CacheOnly=\(policy.rawValue), but there is no cached repository metadata in \(location)",
                                  hint: "Build once with CacheOnly=auto (the default) to download it")
             }
         }

@@ -128,7 +128,7 @@ public struct Pacman: PackageManager {
             .filter { $0.hasPrefix("archlinux-keyring-") && $0.contains(".pkg.tar") && !$0.hasSuffix(".sig") }
             .sorted { Version.compare($0, $1) < 0 }
         guard let package = packages.last else {
-            throw MkosiError(.failed, "Could not find archlinux-keyring package in \(packageDirectory) after downloading it")
+            throw MkosiError(.invalidData, "Could not find archlinux-keyring package in \(packageDirectory) after downloading it")
         }
         let target = Path.join(context.sandboxTree, "usr/share/pacman/keyrings")
         try FS.makeDirectories(Path.join(context.sandboxTree, "usr/share"))
@@ -137,7 +137,7 @@ public struct Pacman: PackageManager {
         s.bind(Path.join(context.sandboxTree, "usr/share"), "/work/share")
         try context.run(["bsdtar", "-x", "-f", "/work/pkg/\(package)", "-C", "/work/share", "--strip-components", "2",
                          "usr/share/pacman/keyrings"], in: s)
-        guard FS.isDirectory(target) else { throw MkosiError(.failed, "\(package) has no usr/share/pacman/keyrings") }
+        guard FS.isDirectory(target) else { throw MkosiError(.invalidData, "\(package) has no usr/share/pacman/keyrings") }
     }
 
     /// `pacman-key --init` and `--populate` into this build's keyring. Debian's pacman reads
@@ -298,7 +298,7 @@ public struct Pacman: PackageManager {
                 return rest.first?.isNumber == true || rest.first == ":" || rest.split(separator: "-").count == 3
             }
             .sorted { Version.compare($0, $1) < 0 }
-        guard let file = files.last else { throw MkosiError(.failed, "pacman downloaded no \(package) package to \(packageDirectory)") }
+        guard let file = files.last else { throw MkosiError(.invalidData, "pacman downloaded no \(package) package to \(packageDirectory)") }
         try FS.makeDirectories(directory)
         var x = context.bareToolsSandbox()
         x.bind(packageDirectory, "/work/pkg", readOnly: true)

@@ -55,7 +55,7 @@ public struct RpmKeys {
 
     public init(fetch: Bool, listSandbox: @escaping (String) -> [String] = { _ in [] },
                 download: @escaping (String) throws -> String = { url in
-                    throw MkosiError(.failed, "Downloading \(url) is not possible here")
+                    throw MkosiError(.unsupported, "Downloading \(url) is not possible here")
                 }, locate: @escaping (String) -> String?) {
         self.fetch = fetch
         self.locate = locate
@@ -73,7 +73,7 @@ public struct RpmKeys {
 
     /// The lookup in the sandbox made of `tools` with `sandboxTree` on top.
     public init(fetch: Bool, tools: String, sandboxTree: String?,
-                download: @escaping (String) throws -> String = { url in throw MkosiError(.failed, "Downloading \(url) is not possible here") }) {
+                download: @escaping (String) throws -> String = { url in throw MkosiError(.unsupported, "Downloading \(url) is not possible here") }) {
         let list = { (dir: String) -> [String] in
             Set([sandboxTree, tools].compactMap { $0 }.flatMap { (try? FS.listDirectory(Path.join($0, dir))) ?? [] }).sorted()
         }
@@ -105,7 +105,7 @@ public struct RpmKeys {
         if let path = locate(name) { return "file://" + path }
         if let fallback, fetch { return fallback }
         guard required else { return nil }
-        throw MkosiError(.failed, "\(name) GPG key not found in /usr/share/distribution-gpg-keys or /etc/pki/rpm-gpg",
+        throw MkosiError(.missingTool, "\(name) GPG key not found in /usr/share/distribution-gpg-keys or /etc/pki/rpm-gpg",
                          hint: "Make sure the distribution-gpg-keys package is installed (in the tools tree or on the host), "
                             + "put the key into mkosi.sandbox/etc/pki/rpm-gpg/, or allow fetching it with RepositoryKeyFetch=yes")
     }
@@ -194,7 +194,7 @@ enum Rpm {
     /// `rpm2cpio PACKAGE | cpio -idm` into `directory`, for every rpm in `packages`.
     static func unpack(_ context: any InstallerContext, packages: String, into directory: String) throws {
         let rpms = try FS.listDirectory(packages).filter { $0.hasSuffix(".rpm") }.sorted()
-        guard !rpms.isEmpty else { throw MkosiError(.failed, "The download left no .rpm in \(packages)") }
+        guard !rpms.isEmpty else { throw MkosiError(.invalidData, "The download left no .rpm in \(packages)") }
         try FS.makeDirectories(directory)
         var x = context.bareToolsSandbox()
         x.bind(packages, "/work/rpms", readOnly: true)

@@ -42,7 +42,7 @@ extension DistributionDescription {
             // N+1 when it exists already.
             let link = try keys.download("\(upstream)/RPM-GPG-KEY-fedora-rawhide-primary").trimmed()
             guard let version = Self.fedoraKeyVersion(link) else {
-                throw MkosiError(.failed, "Missing Fedora version in remote rawhide key \(link) from distribution-gpg-keys")
+                throw MkosiError(.invalidData, "Missing Fedora version in remote rawhide key \(link) from distribution-gpg-keys")
             }
             var result = ["\(upstream)/RPM-GPG-KEY-fedora-\(version)-primary", "\(upstream)/RPM-GPG-KEY-fedora-\(version - 1)-primary"]
             if (try? keys.download("\(upstream)/RPM-GPG-KEY-fedora-\(version + 1)-primary")) != nil {
