@@ -54,7 +54,7 @@ public enum MachineLaunch {
         if config.format == .disk && container && config.compression == .none {
             facts.rootPartition = try PartitionTable.rootPartition(of: output)
         }
-        if !container && Machine.needsRootArgument(config) && config.compression == .none {
+        if !container && config[.virtualMachineMonitor] == .qemu && Machine.needsRootArgument(config) && config.compression == .none {
             facts.rootArgument = try rootArgument(runtime, image: output)
         }
         return facts
