@@ -39,7 +39,17 @@ extension Planner {
         // vmspawn sets up the console's terminal itself, so no terminal type or size is passed.
         m.kernelArguments = request.arguments + config[.kernelCommandLine] + RuntimeRules.commandLineExtra(config, term: "", columns: 0, rows: 0, vmspawn: true)
         m.qemuArguments = config[.qemuArgs]
+        m.warnings = qemuOnly()
         return m
+    }
+
+    /// Settings systemd-vmspawn has no option for, which it therefore ignores.
+    func qemuOnly() -> [String] {
+        var ignored: [(String, String?)] = []
+        if config[.cxl] { ignored.append(("CXL=", config.location(of: .cxl, cwd: request.cwd))) }
+        if (config[.maxMem] ?? 0) > 0 { ignored.append(("MaxMem=", config.location(of: .maxMem, cwd: request.cwd))) }
+        if config[.removable] { ignored.append(("Removable=", config.location(of: .removable, cwd: request.cwd))) }
+        return ignored.map { "\($0.1.map { "\($0): " } ?? "")\($0.0) is ignored with VirtualMachineMonitor=vmspawn (systemd-vmspawn has no such option); VirtualMachineMonitor=qemu honours it" }
     }
 
     /// `Firmware=auto` as upstream decides it for vmspawn: a given kernel is booted by UEFI

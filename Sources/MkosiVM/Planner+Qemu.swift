@@ -34,6 +34,7 @@ extension Planner {
         m.register = try register(possible: host.machinedSocket != nil, what: "systemd-machined is not available (no varlink socket)")
         m.machinedSocket = m.register ? host.machinedSocket : nil
         m.qemuArguments = config[.qemuArgs] + request.arguments
+        guard host.tools.qemu.contains(m.qemuBinary) else { throw missing(m.qemuBinary, packages: "qemu-system") }
         return m
     }
 
@@ -53,9 +54,6 @@ extension Planner {
         case .arm64: m.qemuBinary = "qemu-system-aarch64"
         case .x86: m.qemuBinary = "qemu-system-i386"
         default: m.qemuBinary = "qemu-system-\(arch.rawValue.replacingOccurrences(of: "-", with: "_"))"
-        }
-        guard host.tools.qemu.contains(m.qemuBinary) else {
-            throw missing(m.qemuBinary, packages: "qemu-system")
         }
         m.kvm = try kvm()
         cpus(kvm: m.kvm, into: &m)

@@ -257,6 +257,9 @@ struct MachinePlanTests {
         #expect(try compressed.refusal()?.description.hasPrefix("mkosi.conf:9: Cannot boot a compressed disk image") == true)
         var noQemu = RuntimeHost.tcg
         noQemu.tools.qemu = []
-        #expect(try PlanProject("Format=disk\n").refusal(host: noQemu)?.code == .missingTool)
+        #expect(try PlanProject("Format=disk\n").refusal(host: noQemu)?.message == "qemu-system-x86_64 is not installed")
+        // Without qemu and without firmware, the firmware is named first (as before qemu was checked).
+        noQemu.tools.firmware = []
+        #expect(try PlanProject("Format=disk\n").refusal(host: noQemu)?.message.hasPrefix("No UEFI firmware (OVMF) found") == true)
     }
 }

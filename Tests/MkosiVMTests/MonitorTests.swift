@@ -28,6 +28,9 @@ struct MonitorTests {
         #expect(c.prefix == ["/bin/sh", "-c", "echo 0 > \"$0\" && exec \"$@\"", "/sys/fs/cgroup/x/cgroup.procs"])
         #expect(c.binds.contains { $0.source == "/srv/a" } && c.workingDirectory == "/var/tmp/v")
 
+        #expect(m.warnings.isEmpty)
+        let cxl = try PlanProject("Format=disk\n[Runtime]\nVirtualMachineMonitor=vmspawn\nCXL=yes\n")
+        #expect(try cxl.plan().warnings == ["mkosi.conf:11: CXL= is ignored with VirtualMachineMonitor=vmspawn (systemd-vmspawn has no such option); VirtualMachineMonitor=qemu honours it"])
         let systemd = try p.plan(host: .kvmHost)
         #expect(systemd.kvm && systemd.register && !systemd.keepUnit && systemd.tpm)
         let cpio = try PlanProject("Format=cpio\n[Runtime]\nVirtualMachineMonitor=vmspawn\n")
