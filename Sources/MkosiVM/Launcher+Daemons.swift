@@ -14,7 +14,7 @@ extension Launcher {
         let socket = "/work/vm/virtiofs-\(name).sock"
         var argv = [runtime.tool("/usr/libexec/virtiofsd", "/usr/lib/virtiofsd", "/usr/bin/virtiofsd") ?? "/usr/libexec/virtiofsd",
                     "--socket-path=\(socket)", "--shared-dir=/work/shared", "--xattr", "--sandbox=none", "--log-level=error"]
-        argv += root && Privileges.isHostRoot ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
+        argv += root && machine.privileged ? ["--inode-file-handles=prefer", "--modcaps=-mknod", "--no-announce-submounts"]
                                               : ["--inode-file-handles=never"]
         try HelperDaemon.start(runner: runtime.runner, sandbox: s, argv: argv, ready: .path(launch.temp + "/virtiofs-\(name).sock"),
                                owner: owned)

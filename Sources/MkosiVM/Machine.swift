@@ -104,6 +104,8 @@ public struct Machine: Sendable {
     public var nspawnSettings: String? = nil
     public var privateNspawnRun = false
     public var sshKey: String? = nil
+    /// mkosi runs as the host's root (virtiofsd then keeps file handles and capabilities).
+    public var privileged = false
     /// Said before the machine starts.
     public var notes: [String] = []
     public var warnings: [String] = []

@@ -45,6 +45,7 @@ public enum MachineLaunch {
         facts.initrd = beside(".initrd")
         facts.efi = beside(".efi")
         facts.size = UInt64(FS.stat(output)?.size ?? 0)
+        facts.firmwareVariablesExist = config[.firmwareVariables].map { ["custom", "microsoft", "microsoft-mok"].contains($0) || FS.exists($0) } ?? true
         if let linux = config[.linux], FS.exists(linux) { facts.linuxIsUKI = Vmspawn.isUKI(try Vmspawn.head(of: linux)) }
         if config.format == .directory {
             facts.hasSbinInit = FS.exists(output + "/sbin/init")

@@ -21,6 +21,8 @@ public struct ImageFacts: Sendable {
     /// A directory tree's `/sbin/init` and `/usr/lib/systemd/systemd`.
     public var hasSbinInit = false
     public var hasSystemd = false
+    /// Whether the file `FirmwareVariables=` names exists (when it names one).
+    public var firmwareVariablesExist = true
 
     public init(output: String) { self.output = output }
 }
@@ -107,6 +109,7 @@ struct Planner {
         m.credentials = request.credentials
         m.shares = Self.shares(config)
         m.sshKey = config[.sshKey]
+        m.privileged = host.isRoot
         m.verbArguments = request.arguments
         m.drives = Dictionary(grouping: config[.drives], by: \.fileId).sorted { $0.key < $1.key }.map(\.value)
         return m

@@ -85,7 +85,7 @@ extension Planner {
             }
             return (.enrol(certificate: certificate, mok: setting == "microsoft-mok"), microsoft)
         case let path?:
-            guard FS.exists(path) else { throw refuse(.config, .firmwareVariables, "Firmware variables file \(path) does not exist") }
+            guard image.firmwareVariablesExist else { throw refuse(.config, .firmwareVariables, "Firmware variables file \(path) does not exist") }
             return (.file(path), false)
         }
     }
