@@ -280,16 +280,7 @@ public enum InputCheck {
     /// when that can be told (an auto-detected `mkosi.extra`, a single assignment); otherwise
     /// every place that added to the list.
     static func location<T>(_ config: Config, _ key: SettingKey<T>, path: String? = nil, cwd: String) -> String? {
-        let origins = config.origins(of: key).flatMap { o -> [Origin] in
-            if case .promoted(let inner) = o { return inner }
-            return [o]
-        }.filter { $0 != .defaultValue && $0 != .mainImage }
-        guard !origins.isEmpty else { return nil }
-        if let path, let auto = origins.first(where: { if case .autoFile(let p) = $0 { return p == path } else { return false } }) {
-            return Origin.describe([auto], cwd: cwd)
-        }
-        let named = origins.filter { if case .autoFile = $0 { return false } else { return true } }
-        return Origin.describe(named.isEmpty ? origins : named, cwd: cwd)
+        config.location(of: key, path: path, cwd: cwd)
     }
 
     // MARK: Verifying

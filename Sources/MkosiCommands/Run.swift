@@ -107,12 +107,8 @@ public enum Mkosi {
             try BuildCommand.run(loaded)
         case .clean:
             try CleanCommand.run(loaded)
-        case .shell:
-            return try ShellCommand.run(loaded, boot: false)
-        case .boot:
-            return try ShellCommand.run(loaded, boot: true)
-        case .vm, .qemu:
-            return try VMCommand.run(loaded)
+        case .shell, .boot, .vm, .qemu:
+            return try MachineCommand.run(loaded)
         case .box, .sandbox:
             return try BoxCommand.run(loaded)
         case .genkey:

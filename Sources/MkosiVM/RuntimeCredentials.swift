@@ -11,7 +11,7 @@ import MkosiSandbox
 /// public key of `SshCertificate=` unless set (systemd-tmpfiles installs it as root's
 /// authorized keys). `Ssh=always` or `runtime` without a certificate is an error.
 public enum RuntimeCredentials {
-    public static func collect(_ config: Config, helper: String) throws -> [(name: String, value: [UInt8])] {
+    public static func collect(_ config: Config, runner: SandboxRunner) throws -> [(name: String, value: [UInt8])] {
         var result: [(name: String, value: [UInt8])] = [("firstboot.locale", Array("C.UTF-8".utf8))]
         func set(_ name: String, _ value: [UInt8]) {
             result.removeAll { $0.name == name }
@@ -32,7 +32,7 @@ public enum RuntimeCredentials {
         if !names.contains("firstboot.timezone") { set("firstboot.timezone", Array("UTC".utf8)) }
         if !names.contains("ssh.authorized_keys.root") {
             if let certificate = config[.sshCertificate] {
-                set("ssh.authorized_keys.root", Array(try sshPublicKey(certificate, toolsTree: config.toolsTree, helper: helper).utf8))
+                set("ssh.authorized_keys.root", Array(try sshPublicKey(certificate, toolsTree: config.toolsTree, runner: runner).utf8))
             } else if config[.ssh] == .always || config[.ssh] == .runtime {
                 throw MkosiError.config("Ssh=\(config[.ssh].rawValue) is enabled but no SSH certificate was found (SshCertificate=)",
                                         hint: "Run 'mkosi genkey' to automatically create one")
@@ -42,12 +42,12 @@ public enum RuntimeCredentials {
     }
 
     /// The OpenSSH public key of an X.509 certificate (`openssl x509 -pubkey | ssh-keygen -i`).
-    static func sshPublicKey(_ certificate: String, toolsTree: String?, helper: String) throws -> String {
+    static func sshPublicKey(_ certificate: String, toolsTree: String?, runner: SandboxRunner) throws -> String {
         var s = Sandbox.withTools(tree: toolsTree, userNamespace: Privileges.sandboxNeedsUserNamespace)
         s.bind(certificate, "/work/ssh.crt", readOnly: true)
         s.environment.append(("OPENSSL_CONF", "/dev/null"))
         let script = "openssl x509 -in /work/ssh.crt -pubkey -noout > /tmp/pubkey && ssh-keygen -f /tmp/pubkey -i -m PKCS8"
-        let key = try SandboxRunner(helper: helper).capture(["sh", "-c", script], in: s,
+        let key = try runner.capture(["sh", "-c", script], in: s,
                                           display: ["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "|",
                                                     "ssh-keygen", "-f", "/dev/stdin", "-i", "-m", "PKCS8"]).output
         return key.hasSuffix("\n") ? key : key + "\n"

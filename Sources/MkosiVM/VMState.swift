@@ -41,7 +41,7 @@ public struct VMState: Equatable, Sendable {
     public static func parse(_ text: String) throws -> VMState {
         let json = try JSON.parse(text)
         guard case .string(let machine)? = json["Machine"], case .string(let proxy)? = json["ProxyCommand"] else {
-            throw MkosiError(.failed, "The VM state file has no Machine or ProxyCommand")
+            throw MkosiError(.invalidData, "The VM state file has no Machine or ProxyCommand")
         }
         var pid = 0
         if case .int(let p)? = json["Pid"] { pid = p }
@@ -60,7 +60,7 @@ public struct VMState: Equatable, Sendable {
         let file = VMState.path(machine: machine)
         if let text = try? FS.readText(file), let other = try? VMState.parse(text),
            other.pid == 0 || FS.exists("/proc/\(other.pid)") {
-            throw MkosiError(.failed, "Another virtual machine named \(machine) is already running",
+            throw MkosiError(.busy, "Another virtual machine named \(machine) is already running",
                              hint: "Use --machine to specify a different virtual machine name")
         }
         try FS.writeAtomically(file, json)
@@ -76,7 +76,7 @@ public struct VMState: Equatable, Sendable {
     public static func load(machine: String) throws -> VMState {
         let file = path(machine: machine)
         guard let text = try? FS.readText(file) else {
-            throw MkosiError(.failed, "\(file) not found, cannot SSH into virtual machine \(machine)",
+            throw MkosiError(.unsupported, "\(file) not found, cannot SSH into virtual machine \(machine)",
                              hint: "Is the machine running ('mkosi vm') with an SSH key (SshKey=, e.g. from 'mkosi genkey')?")
         }
         return try parse(text)

@@ -79,7 +79,7 @@ struct VmspawnTests {
 
     @Test func vmspawnLeavesTheConsoleToItself() {
         let config = Config(image: "main", files: [], values: ["console": .string("native")], origins: [:], directory: nil)
-        let args = Qemu.commandLineExtra(config, term: "vt220", columns: 80, rows: 24, vmspawn: true)
+        let args = RuntimeRules.commandLineExtra(config, term: "vt220", columns: 80, rows: 24, vmspawn: true)
         #expect(args.starts(with: ["systemd.wants=network.target", "SYSTEMD_SULOGIN_FORCE=1", "rw", "module_blacklist=vmw_vmci"]))
         #expect(!args.contains { $0.hasPrefix("console=") || $0.hasPrefix("systemd.tty.") || $0.hasPrefix("TERM=") })
         #expect(args.contains("loglevel=4") && args.contains("ip=none"))

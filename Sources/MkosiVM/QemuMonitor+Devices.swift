@@ -2,9 +2,9 @@ import MkosiConfig
 
 /// The pieces of qemu's command line that follow from settings alone, as upstream builds them.
 /// Pure, so that each can be checked without starting anything.
-extension Qemu {
+extension QemuMonitor {
     /// `-m`: `RAM=`, and `MaxMem=` as `maxmem=` (memory hotplug) when set.
-    public static func memoryArgument(ram: Int, maxMem: Int) -> String {
+    static func memoryArgument(ram: Int, maxMem: Int) -> String {
         var memory = "\(ram >> 20)M"
         if maxMem > 0 { memory += ",maxmem=\(maxMem >> 20)M" }
         return memory
@@ -12,7 +12,7 @@ extension Qemu {
 
     /// `-machine`: q35 (virt on arm64); SMM only for UEFI, on with Secure Boot; the memfd backend
     /// virtiofsd needs; `CXL=` where the machine has it; no HPET on x86.
-    public static func machineArgument(arm: Bool, uefi: Bool, secureBoot: Bool, sharedMemory: Bool, cxl: Bool) -> String {
+    static func machineArgument(arm: Bool, uefi: Bool, secureBoot: Bool, sharedMemory: Bool, cxl: Bool) -> String {
         var machine = "type=\(arm ? "virt" : "q35")"
         if uefi && !arm { machine += secureBoot ? ",smm=on" : ",smm=off" }
         if sharedMemory { machine += ",memory-backend=mem" }
@@ -24,7 +24,7 @@ extension Qemu {
     /// The image's disk (`/work/image` in the sandbox) on the bus of `DiskType=`; `Removable=`
     /// puts it on virtio-scsi (unless it is a CD) as a removable device. Direct I/O only when the
     /// size is a multiple of the page size, flushes skipped for `Ephemeral=` copies.
-    public static func rootDiskArguments(diskType: DiskType, removable: Bool, size: UInt64, pageSize: UInt64,
+    static func rootDiskArguments(diskType: DiskType, removable: Bool, size: UInt64, pageSize: UInt64,
                                          ephemeral: Bool) -> [String] {
         var type = diskType
         if removable && type != .virtioScsi && type != .scsiCD { type = .virtioScsi }
@@ -44,16 +44,9 @@ extension Qemu {
         return argv
     }
 
-    /// The file backing a `Drives=` entry: `DIRECTORY` (default /var/tmp) /
-    /// `mkosi-drive-<machine>-<fileid>`; without the `persist` flag a fresh file per run.
-    public static func driveFile(_ drive: Drive, machine: String, unique: String) -> String {
-        let base = (drive.directory ?? "/var/tmp") + "/mkosi-drive-\(machine)-\(drive.fileId)"
-        return drive.flags.contains(DriveFlag.persist.rawValue) ? base : base + "-" + unique
-    }
-
     /// One `-blockdev` per drive, as upstream: the drives' devices are left to `QemuArgs=`
     /// (`-device virtio-blk-pci,drive=ID`, …). `path` is where the drive's file is in the sandbox.
-    public static func driveArguments(_ drive: Drive, path: String) -> [String] {
+    static func driveArguments(_ drive: Drive, path: String) -> [String] {
         var arg = ["driver=raw", "node-name=\(drive.id)", "file.driver=file", "file.filename=\(path)", "file.aio=threads",
                    "file.locking=off", "cache.direct=on", "cache.no-flush=on"]
         if let options = drive.options, !options.isEmpty { arg.append(options) }
@@ -62,7 +55,7 @@ extension Qemu {
 
     /// `-nic` for `RuntimeNetwork=`; with user networking optionally a TCP port on the host's
     /// 127.0.0.1 forwarded to the guest (for `mkosi ssh` where there is no vsock).
-    public static func nicArguments(_ network: Network, forward: (host: UInt16, guest: UInt16)?) -> [String] {
+    static func nicArguments(_ network: Network, forward: (host: UInt16, guest: UInt16)?) -> [String] {
         switch network {
         case .none: return ["-nic", "none"]
         case .interface: return ["-nic", "tap,script=no,model=virtio-net-pci"]
@@ -71,12 +64,5 @@ extension Qemu {
             if let forward { nic += ",hostfwd=tcp:127.0.0.1:\(forward.host)-:\(forward.guest)" }
             return ["-nic", nic]
         }
-    }
-
-    /// The vsock CID `VSockCID=hash` gives (upstream's: the first four bytes, little-endian, of
-    /// the SHA-256 of the output path, clamped away from the well-known CIDs).
-    public static func hashCID(_ digest: [UInt8]) -> UInt32 {
-        let cid = (0..<4).reduce(UInt32(0)) { $0 | UInt32(digest[$1]) << (8 * UInt32($1)) }
-        return max(3, min(cid, 0xFFFF_FFFE))
     }
 }
