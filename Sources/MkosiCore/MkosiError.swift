@@ -42,8 +42,6 @@ public struct MkosiError: Error, CustomStringConvertible, Sendable {
         /// SIGINT, SIGTERM or SIGHUP arrived (Ctrl-C): the work was stopped and cleaned up.
         /// Exit status 130. Never given a hint about whatever step it interrupted.
         case interrupted(signal: Int32)
-        /// Anything else.
-        case failed
     }
 
     /// What went wrong underneath an error: kept so that `--debug` (and a caller) can see it

@@ -117,9 +117,9 @@ public struct RuntimeHost: Sendable {
         let root = toolsTree ?? ""
         func first(_ candidates: [String]) -> String? { candidates.first { FS.isExecutable(root + $0) } }
         var tools = Tools()
-        for arch in ["x86_64", "aarch64", "i386", "riscv64", "ppc64", "s390x", "loongarch64"]
-        where FS.isExecutable(root + "/usr/bin/qemu-system-" + arch) {
-            tools.qemu.insert("qemu-system-" + arch)
+        for name in (try? FS.listDirectory(root + "/usr/bin")) ?? []
+        where name.hasPrefix("qemu-system-") && FS.isExecutable(root + "/usr/bin/" + name) {
+            tools.qemu.insert(name)
         }
         tools.virtiofsd = first(["/usr/libexec/virtiofsd", "/usr/lib/virtiofsd", "/usr/bin/virtiofsd"])
         tools.swtpm = first(["/usr/bin/swtpm"]) != nil && first(["/usr/bin/swtpm_setup"]) != nil

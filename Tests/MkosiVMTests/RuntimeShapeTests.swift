@@ -101,3 +101,18 @@ struct RuntimeShapeTests {
         #expect(importing.isEmpty, "import MkosiBuild in \(importing.map(\.name))")
     }
 }
+
+extension RuntimeShapeTests {
+    /// qemu's options are spelled in qemu's renderer (QemuMonitor*.swift) and nowhere else.
+    @Test func onlyQemusRendererKnowsQemusOptions() throws {
+        let options = ["\"-machine\"", "\"-smp\"", "\"-drive\"", "\"-device\"", "\"-chardev\"", "\"-smbios\"", "\"-kernel\"",
+                       "\"-append\"", "\"-nographic\"", "\"-nic\"", "\"-accel\"", "\"-object\"", "\"-initrd\""]
+        var elsewhere: [String] = []
+        for (name, text) in try Self.sources() where !name.hasPrefix("QemuMonitor") {
+            for option in options where text.contains(option) { elsewhere.append("\(name): \(option)") }
+        }
+        #expect(elsewhere.isEmpty, "qemu options outside QemuMonitor: \(elsewhere.joined(separator: ", "))")
+        let renderer = try Self.sources().filter { $0.name.hasPrefix("QemuMonitor") }.map(\.text).joined()
+        #expect(renderer.contains("\"-machine\"") && renderer.contains("\"-smbios\""), "QemuMonitor no longer renders qemu's options?")
+    }
+}
