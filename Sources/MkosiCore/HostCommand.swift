@@ -163,9 +163,14 @@ public enum HostCommand {
         }
 
         /// Whether it has exited (then it is reaped).
-        public func hasExited() -> Bool {
+        public func hasExited() -> Bool { exitStatus() != nil }
+
+        /// Its exit status (128 + the signal when killed) once it has exited, reaping it; nil
+        /// while it runs. Asked once: a reaped process has no status left to give.
+        public func exitStatus() -> Int32? {
             var status: Int32 = 0
-            return waitpid(pid, &status, WNOHANG) == pid
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         }
     }
 

@@ -29,13 +29,12 @@ public enum HelperDaemon {
         let deadline = Double(monotonicMilliseconds()) + timeout * 1000
         while !FS.exists(path) {
             let shown = display ?? argv
-            if process.hasExited() {
-                throw MkosiError(.command(status: 1), "\(shown[0]) exited before it was ready",
-                                 cause: .command(shown, status: 1))
+            if let status = process.exitStatus() {
+                throw MkosiError(.command(status: status), "\(shown[0]) exited with status \(status) before it was ready",
+                                 cause: .command(shown, status: status))
             }
             if Double(monotonicMilliseconds()) > deadline {
-                throw MkosiError(.command(status: 1), "\(shown[0]) was not ready after \(Int(timeout)) seconds (no \(path))",
-                                 cause: .command(shown, status: 1))
+                throw MkosiError(.command(status: 1), "\(shown[0]) was not ready after \(Int(timeout)) seconds (no \(path))")
             }
             usleep(20_000)
         }

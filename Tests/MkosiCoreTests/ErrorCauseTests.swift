@@ -114,4 +114,19 @@ import Testing
         #expect(error.code == .invalidData)
         #expect(error.message.hasPrefix("Invalid JSON at offset"))
     }
+
+    /// A background process's exit status is there once it exited (a helper daemon that dies
+    /// before it is ready is reported with it), and nil while it runs.
+    @Test func aBackgroundProcessGivesItsExitStatus() throws {
+        let exiting = try HostCommand.start(["sh", "-c", "exit 3"])
+        var status: Int32? = nil
+        for _ in 0..<200 where status == nil {
+            status = exiting.exitStatus()
+            if status == nil { usleep(10_000) }
+        }
+        #expect(status == 3)
+        let running = try HostCommand.start(["sleep", "30"])
+        #expect(running.exitStatus() == nil)
+        running.stop()
+    }
 }
