@@ -248,6 +248,10 @@ public enum InputCheck {
             location(config, key, cwd: cwd).map { " (\($0))" } ?? ""
         }
         let genkey = "Run mkosi genkey to generate a key/certificate pair"
+        if config.distribution == .kali, config[.snapshot] != nil {
+            throw MkosiError.config("Snapshot=\(at(.snapshot)) is not supported for Kali Linux",
+                                    hint: "Kali has no snapshot service; drop Snapshot=, or pin packages with Mirror= or LocalMirror=")
+        }
         if config[.overlay] && config[.baseTrees].isEmpty {
             throw MkosiError.config("Overlay=yes\(at(.overlay)) can only be used with BaseTrees=",
                                     hint: "Name the image to extend with BaseTrees=, e.g. BaseTrees=%O/base")

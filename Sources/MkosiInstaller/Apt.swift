@@ -43,22 +43,24 @@ public struct Apt: PackageManager {
     /// unreachable, and nothing a build installs comes from there).
     func sources() -> String { Self.buildSources(context.distribution.aptRepositories(config)) }
 
-    /// One stanza per suite, laid out as upstream's (its stanzas end in an empty `Snapshot:`
-    /// line and a blank line; for building, upstream also adds `deb-src` and debug suites).
+    /// One stanza per suite, laid out as upstream's (its stanzas end in the `Snapshot:` line,
+    /// empty without a snapshot, and a blank line; for building, upstream also adds `deb-src`
+    /// and debug suites).
     public static func buildSources(_ repositories: [AptRepository]) -> String {
         repositories.flatMap { r in
             r.suites.map { suite in
                 var one = r
                 one.suites = [suite]
-                return deb822(one) + "\n\n"
+                return deb822(one) + (one.snapshot == nil ? "\n" : "") + "\n"
             }
         }.joined()
     }
 
-    /// One deb822 stanza, ending in a newline.
+    /// One deb822 stanza, ending in a newline; `Snapshot:` last when the repository has one.
     static func deb822(_ r: AptRepository) -> String {
         "Types: \(r.types.joined(separator: " "))\nURIs: \(r.url)\nSuites: \(r.suites.joined(separator: " "))\n"
             + "Components: \(r.components.joined(separator: " "))\n" + (r.keyring.map { "Signed-By: \($0)" } ?? "Trusted: yes") + "\n"
+            + (r.snapshot.map { "Snapshot: \($0)\n" } ?? "")
     }
 
     /// Installing `apt` itself: the image gets `/etc/apt/sources.list.d/<release>.sources` with

@@ -22,8 +22,11 @@ extension DistributionDescription {
                 ?? (config.architecture == .x86_64 || config.architecture == .x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com")
             // The security suite is never mirrored, as upstream has it.
             let x86 = config.architecture == .x86_64 || config.architecture == .x86
+            // Snapshot=: the archive as it was then, through apt's own `Snapshot:` field (which
+            // apt resolves against snapshot.ubuntu.com), on every suite, as upstream writes it.
             return [repo(mirror, [release, "\(release)-updates"]),
                     repo(x86 ? "http://security.ubuntu.com/ubuntu" : "http://ports.ubuntu.com", ["\(release)-security"])]
+                .map { var r = $0; r.snapshot = config[.snapshot]; return r }
         case .kali:
             return [repo(config[.mirror] ?? "http://http.kali.org/kali", [release])]
         case .debian:
@@ -83,6 +86,8 @@ public struct AptRepository: Sendable, Equatable {
     public var keyring: String?
     /// Package types (`deb`, `deb-src`).
     public var types: [String] = ["deb"]
+    /// apt's `Snapshot:` field: the archive state to use (Ubuntu's `Snapshot=`).
+    public var snapshot: String? = nil
 
     public init(url: String, suites: [String], components: [String], keyring: String?, types: [String] = ["deb"]) {
         self.url = url

@@ -57,6 +57,21 @@ import Testing
 
     static let base = "[Distribution]\nDistribution=debian\nRelease=trixie\n"
 
+    /// Kali has no snapshot service: `Snapshot=` is refused before any work, as upstream refuses
+    /// it (which it does only once the repositories are set up), naming where it was set.
+    @Test func kaliRefusesSnapshot() throws {
+        let p = try Project(["mkosi.conf": "[Distribution]\nDistribution=kali\nSnapshot=20250101T000000Z\n"])
+        do {
+            _ = try p.failure(tools: false)
+            Issue.record("Snapshot= was not refused for Kali")
+        } catch let e as MkosiError {
+            #expect(e.code == .config && e.description.contains("Snapshot= (mkosi.conf:3) is not supported for Kali Linux"),
+                    "\(e.description)")
+        }
+        let ubuntu = try Project(["mkosi.conf": "[Distribution]\nDistribution=ubuntu\nRelease=noble\nSnapshot=20250101T000000Z\n"])
+        #expect(try ubuntu.failure(tools: false) == nil)
+    }
+
     @Test func missingTreesAreNamedWithTheirLine() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nExtraTrees=missing-extra\n"
                                 + "BaseTrees=missing-base\n"])

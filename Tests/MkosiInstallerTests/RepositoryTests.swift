@@ -37,6 +37,22 @@ import Testing
                 == [AptRepository(url: "file:///srv/mirror", suites: ["trixie"], components: ["main"], keyring: nil)])
     }
 
+    /// Ubuntu's `Snapshot=` is apt's `Snapshot:` field on every suite, as upstream writes it;
+    /// the stanza then ends in that line and one blank line (without it, in an empty line too).
+    @Test func ubuntuSnapshotIsAptsSnapshotField() throws {
+        let c = try config("[Distribution]\nDistribution=ubuntu\nRelease=noble\nSnapshot=20250101T000000Z\n")
+        let repos = DistributionDescription.of(.ubuntu).aptRepositories(c)
+        #expect(repos.count == 2 && repos.allSatisfy { $0.snapshot == "20250101T000000Z" })
+        let sources = Apt.buildSources(repos)
+        #expect(sources.components(separatedBy: "Snapshot: 20250101T000000Z\n\n").count == 4, "\(sources)")
+        #expect(sources.hasPrefix("Types: deb\nURIs: http://archive.ubuntu.com/ubuntu\nSuites: noble\nComponents: main\n"
+                                  + "Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\nSnapshot: 20250101T000000Z\n\nTypes: deb\n"),
+                "\(sources)")
+        let plain = try config("[Distribution]\nDistribution=ubuntu\nRelease=noble\n")
+        let without = Apt.buildSources(DistributionDescription.of(.ubuntu).aptRepositories(plain))
+        #expect(!without.contains("Snapshot") && without.hasSuffix("keyring.gpg\n\n\n"), "\(without)")
+    }
+
     /// What an image with apt keeps: the public mirrors (never Mirror=), sources and debug suites.
     @Test func debianImageRepositories() throws {
         let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nMirror=http://127.0.0.1:8080\n")
