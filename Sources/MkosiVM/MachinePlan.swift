@@ -87,15 +87,6 @@ struct Planner {
         MkosiError(code, message, hint: hint, location: config.location(of: key, cwd: request.cwd))
     }
 
-    func installHint(_ packages: String) -> String {
-        toolsTree == nil ? "Install \(packages), or use ToolsTree=default" : "Add \(packages) to ToolsTreePackages="
-    }
-
-    func missing(_ what: String, packages: String) -> MkosiError {
-        MkosiError(.missingTool, "\(what) is not installed\(toolsTree.map { " in the tools tree \($0)" } ?? "")",
-                   hint: installHint(packages))
-    }
-
     func base(_ monitor: Machine.Monitor, boot: Machine.Boot) -> Machine {
         var m = Machine(monitor: monitor, name: config[.machine] ?? config.image, format: config.format, image: image.output,
                         boot: boot)

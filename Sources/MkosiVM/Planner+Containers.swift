@@ -105,7 +105,7 @@ extension Planner {
         m.bindUser = try bindUser()
         if boot, let journal = config[.forwardJournal] {
             guard host.tools.journalRemote != nil else {
-                throw missing("systemd-journal-remote (ForwardJournal=)", packages: "systemd-journal-remote")
+                throw MkosiError.missingTool("systemd-journal-remote (ForwardJournal=)", packages: "systemd-journal-remote", toolsTree: toolsTree)
             }
             m.forwardJournal = journal
         }

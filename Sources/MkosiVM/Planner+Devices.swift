@@ -43,7 +43,7 @@ extension Planner {
     func tpm(uefi: Bool, kvm: Bool) throws -> Bool {
         let want = RuntimeRules.wantTPM(config[.tpm], uefi: uefi, kvm: kvm, available: host.tools.swtpm)
         if want && !host.tools.swtpm {
-            var error = missing("TPM=yes, but swtpm", packages: "swtpm and swtpm-tools")
+            var error = MkosiError.missingTool("TPM=yes, but swtpm", packages: "swtpm and swtpm-tools", toolsTree: toolsTree)
             error.location = config.location(of: .tpm, cwd: request.cwd)
             throw error
         }

@@ -34,7 +34,7 @@ extension Planner {
         m.register = try register(possible: host.machinedSocket != nil, what: "systemd-machined is not available (no varlink socket)")
         m.machinedSocket = m.register ? host.machinedSocket : nil
         m.qemuArguments = config[.qemuArgs] + request.arguments
-        guard host.tools.qemu.contains(m.qemuBinary) else { throw missing(m.qemuBinary, packages: "qemu-system") }
+        guard host.tools.qemu.contains(m.qemuBinary) else { throw MkosiError.missingTool(m.qemuBinary, packages: "qemu-system", toolsTree: toolsTree) }
         return m
     }
 
@@ -71,7 +71,7 @@ extension Planner {
                          hint: "Load vhost_vsock (VSock=yes then insists on it), or forward the journal of a container with 'mkosi boot'")
         }
         guard host.tools.journalRemote != nil else {
-            throw missing("systemd-journal-remote (ForwardJournal=)", packages: "systemd-journal-remote")
+            throw MkosiError.missingTool("systemd-journal-remote (ForwardJournal=)", packages: "systemd-journal-remote", toolsTree: toolsTree)
         }
         m.forwardJournal = journal
     }
@@ -83,7 +83,7 @@ extension Planner {
         guard m.rootShare || !m.shares.isEmpty else { return }
         guard host.tools.virtiofsd != nil else {
             throw MkosiError(.missingTool, "virtiofsd must be installed to boot directory images or to share RuntimeTrees= and RuntimeBuildSources=",
-                             hint: installHint("virtiofsd"))
+                             hint: MkosiError.installHint("virtiofsd", toolsTree: toolsTree))
         }
         for share in m.shares where share.target.utf8.count > 36 {
             throw refuse(.config, .runtimeTrees, "virtio-fs tag \(share.target) derived from the destination is too long (at most 36 bytes)",

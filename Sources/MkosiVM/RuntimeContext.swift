@@ -43,14 +43,11 @@ public struct RuntimeContext: Sendable {
     }
 
     /// A hint for a tool that is missing: where to install it from.
-    public func installHint(_ packages: String) -> String {
-        toolsTree == nil ? "Install \(packages), or use ToolsTree=default" : "Add \(packages) to ToolsTreePackages="
-    }
+    public func installHint(_ packages: String) -> String { MkosiError.installHint(packages, toolsTree: toolsTree) }
 
     /// `.missingTool` for `what`, saying where it was looked for.
     public func missingTool(_ what: String, packages: String) -> MkosiError {
-        MkosiError(.missingTool, "\(what) is not installed\(toolsTree.map { " in the tools tree \($0)" } ?? "")",
-                   hint: installHint(packages))
+        MkosiError.missingTool(what, packages: packages, toolsTree: toolsTree)
     }
 
     /// The sandbox with the tools of the configuration (the tools tree's, which must have been
@@ -85,5 +82,19 @@ public struct RuntimeContext: Sendable {
         guard Privileges.isHostRoot else {
             throw MkosiError(.hostUnsupported, "'\(verb.rawValue)' \(why) and needs root", hint: "Run it with sudo or as root")
         }
+    }
+}
+
+extension MkosiError {
+    /// Where to get `packages` from: the host's package manager without a tools tree, else the
+    /// tools tree's packages (`ToolsTreePackages=`).
+    static func installHint(_ packages: String, toolsTree: String?) -> String {
+        toolsTree == nil ? "Install \(packages), or use ToolsTree=default" : "Add \(packages) to ToolsTreePackages="
+    }
+
+    /// `.missingTool` for `what`, saying where it was looked for (the tools tree, or the host).
+    static func missingTool(_ what: String, packages: String, toolsTree: String?) -> MkosiError {
+        MkosiError(.missingTool, "\(what) is not installed\(toolsTree.map { " in the tools tree \($0)" } ?? "")",
+                   hint: installHint(packages, toolsTree: toolsTree))
     }
 }
