@@ -283,3 +283,32 @@ extension BuildIntegrationTests {
         #expect(p.leftovers().isEmpty)
     }
 }
+
+extension BuildIntegrationTests {
+    /// Format=uki assembles the UKI as upstream: the image's microcode as the `.ucode` section
+    /// (here a made-up Intel file from mkosi.extra), `Devicetrees=` as `.dtb`, a UKI profile
+    /// joined, and `SplitArtifacts=kernel,initrd` taken out of the UKI.
+    @Test func ukiFormatCarriesMicrocodeDevicetreeAndProfiles() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=uki\nSplitArtifacts=kernel,initrd\n"
+                + "[Content]\nPackages=systemd linux-image-amd64\nDevicetrees=test.dtb\n" + withTools,
+            "mkosi.extra/usr/lib/firmware/intel-ucode/06-55-07": "not really microcode\n",
+            "mkosi.uki-profiles/debug.conf": "[UKIProfile]\nProfile=ID=debug\n        TITLE=Debug\nCmdline=debug\n",
+            "mkosi.postinst.chroot": "#!/bin/sh\nfor d in /usr/lib/modules/*/; do mkdir -p \"$d/dtb\"; echo fdt > \"$d/dtb/test.dtb\"; done\n",
+        ], executable: ["mkosi.postinst.chroot"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        // The section table is in the first page of the PE file.
+        let head = try #require(FileHandle(forReadingAtPath: p.dir + "/image.efi")?.readData(ofLength: 4096))
+        for section in [".ucode", ".dtb", ".profile", ".linux", ".initrd"] {
+            // Section names are 8 bytes, NUL-padded.
+            let name = Data(section.utf8) + Data(count: 8 - section.utf8.count)
+            #expect(head.range(of: name) != nil, "image.efi has no \(section) section")
+        }
+        let kernel = try #require(FileHandle(forReadingAtPath: p.dir + "/image.vmlinuz")?.readData(ofLength: 2))
+        #expect(kernel == Data("MZ".utf8), "image.vmlinuz is not the kernel")
+        let initrd = (try? FileManager.default.attributesOfItem(atPath: p.dir + "/image.initrd")[.size] as? Int) ?? 0
+        #expect(initrd > 1 << 20, "image.initrd is missing or too small")
+        #expect(p.leftovers().isEmpty)
+    }
+}
