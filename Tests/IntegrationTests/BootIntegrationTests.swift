@@ -312,3 +312,28 @@ extension BuildIntegrationTests {
         #expect(p.leftovers().isEmpty)
     }
 }
+
+extension BuildIntegrationTests {
+    /// UnifiedKernelImages=auto without a UKI stub (removed from the image's systemd-boot-efi)
+    /// falls back to a Type #1 entry, as upstream; it lists the microcode initrd first, then the
+    /// initrd a script left in $ARTIFACTDIR/io.mkosi.initrd.
+    @Test func withoutAStubKernelsGetType1EntriesWithArtifactInitrds() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nBootable=yes\nInitrds=\nKernelModulesInitrd=no\n"
+                + "Packages=systemd linux-image-amd64 systemd-boot-efi\n" + withTools,
+            "mkosi.extra/usr/lib/firmware/amd-ucode/microcode_amd.bin": "not really microcode\n",
+            "mkosi.postinst": "#!/bin/sh\nset -e\nrm \"$BUILDROOT\"/usr/lib/systemd/boot/efi/linux*.efi.stub\n"
+                + "mkdir -p \"$ARTIFACTDIR/io.mkosi.initrd\"\necho extra > \"$ARTIFACTDIR/io.mkosi.initrd/extra.cpio\"\n",
+        ], executable: ["mkosi.postinst"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let entries = p.dir + "/image/boot/loader/entries"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: entries)) ?? []
+        #expect(names.count == 1, "expected one Type #1 entry, found \(names)")
+        let entry = try names.first.map { try String(contentsOfFile: entries + "/" + $0, encoding: .utf8) } ?? ""
+        let initrds = entry.split(separator: "\n").filter { $0.hasPrefix("initrd ") }.map { String($0.split(separator: "/").last ?? "") }
+        #expect(initrds == ["microcode.initrd", "extra.cpio"], "\(entry)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: p.dir + "/image/boot/EFI/Linux")) ?? []).isEmpty)
+        #expect(p.leftovers().isEmpty)
+    }
+}
