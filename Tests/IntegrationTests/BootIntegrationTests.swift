@@ -305,6 +305,9 @@ extension BuildIntegrationTests {
             let name = Data(section.utf8) + Data(count: 8 - section.utf8.count)
             #expect(head.range(of: name) != nil, "image.efi has no \(section) section")
         }
+        // The image's initrd is compressed: the only plain cpio is the microcode one.
+        let uki = try Data(contentsOf: URL(fileURLWithPath: p.dir + "/image.efi"))
+        #expect(uki.range(of: Data("kernel/x86/microcode/GenuineIntel.bin".utf8)) != nil, "no Intel microcode in image.efi")
         let kernel = try #require(FileHandle(forReadingAtPath: p.dir + "/image.vmlinuz")?.readData(ofLength: 2))
         #expect(kernel == Data("MZ".utf8), "image.vmlinuz is not the kernel")
         let initrd = (try? FileManager.default.attributesOfItem(atPath: p.dir + "/image.initrd")[.size] as? Int) ?? 0
@@ -333,6 +336,8 @@ extension BuildIntegrationTests {
         let entry = try names.first.map { try String(contentsOfFile: entries + "/" + $0, encoding: .utf8) } ?? ""
         let initrds = entry.split(separator: "\n").filter { $0.hasPrefix("initrd ") }.map { String($0.split(separator: "/").last ?? "") }
         #expect(initrds == ["microcode.initrd", "extra.cpio"], "\(entry)")
+        let microcode = (try? String(contentsOfFile: p.dir + "/image/boot/debian/microcode.initrd", encoding: .isoLatin1)) ?? ""
+        #expect(microcode.contains("kernel/x86/microcode/AuthenticAMD.bin") && !microcode.contains("GenuineIntel"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: p.dir + "/image/boot/EFI/Linux")) ?? []).isEmpty)
         #expect(p.leftovers().isEmpty)
     }
