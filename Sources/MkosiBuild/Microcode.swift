@@ -94,14 +94,14 @@ enum Microcode {
         }
         let amd = regularFiles("usr/lib/firmware/amd-ucode"), intel = regularFiles("usr/lib/firmware/intel-ucode")
         guard amd != nil || intel != nil else {
-            Log.warning("/usr/lib/firmware/{amd-ucode,intel-ucode} not found, not adding microcode")
+            Log.warningOnce("/usr/lib/firmware/{amd-ucode,intel-ucode} not found, not adding microcode")
             return []
         }
         let hostOnly = config[.microcodeHost]
         let cpu = hostOnly ? identify((try? FS.readText("/proc/cpuinfo")) ?? "") : nil
         let files = plan(amd: amd, intel: intel, cpu: cpu, hostOnly: hostOnly)
         guard !files.isEmpty else {
-            Log.warning("Unable to identify the host's CPU or find its microcode in the image (MicrocodeHost=): not adding microcode")
+            Log.warningOnce("Unable to identify the host's CPU or find its microcode in the image (MicrocodeHost=): not adding microcode")
             return []
         }
         Log.info("Building the microcode initrd (\(files.map(\.name).joined(separator: ", ")))")
