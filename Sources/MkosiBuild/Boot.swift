@@ -205,7 +205,9 @@ enum Boot {
     }
 
     /// Builds a UKI for every kernel into the image's `/boot/EFI/Linux` (or, with
-    /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths.
+    /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths. When `wantUKI`
+    /// says no (`UnifiedKernelImages=no`, or `auto` without the stub or ukify), writes Type #1
+    /// entries instead and returns none.
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
         let mayUKI = config[.unifiedKernelImages] != .none || config[.bootloader].isUKI
@@ -401,10 +403,8 @@ enum Boot {
         }
         let section = !ucode.isEmpty && Microcode.useSection(ukify: Tools.systemdVersion("ukify", context),
                                                               stub: PEFile.read(Path.join(efi, stub))?.stubVersion)
-        for path in ucode where section { argv += ["--microcode", path] }
-        for initrd in (section ? [] : ucode) + initrds { argv += ["--initrd", initrd] }
-        let dtbs = Devicetrees.find(root: context.root, version: kernel.version, globs: context.config[.devicetrees])
-        for dtb in dtbs { argv += [dtbs.count == 1 ? "--devicetree" : "--devicetree-auto", "/buildroot/" + dtb.path] }
+        argv += initrdArguments(microcodes: ucode, initrds: initrds, ucodeSection: section)
+        argv += devicetreeArguments(Devicetrees.find(root: context.root, version: kernel.version, globs: context.config[.devicetrees]))
         if let splash = context.config[.splash] {
             guard context.imagePath(String(splash.drop { $0 == "/" })) != nil else {
                 throw MkosiError.config("Splash=\(splash) does not exist in the image", hint: "Splash= is a path inside the image")
@@ -417,6 +417,19 @@ enum Boot {
             argv += ["--cmdline", "@/work/ws/cmdline"]
         }
         return argv + (try SecureBoot.ukifyArguments(context, sandbox: &sandbox))
+    }
+
+    /// ukify's arguments for the microcode initrds and the other initrds (paths in its sandbox):
+    /// the microcode as `--microcode` when `ucodeSection`, else as the first `--initrd`s.
+    static func initrdArguments(microcodes: [String], initrds: [String], ucodeSection: Bool) -> [String] {
+        (ucodeSection ? microcodes.flatMap { ["--microcode", $0] } : [])
+            + ((ucodeSection ? [] : microcodes) + initrds).flatMap { ["--initrd", $0] }
+    }
+
+    /// ukify's arguments for the device trees `Devicetrees=` selected: one is the `.dtb`
+    /// section (`--devicetree`), several are `.dtbauto` sections (`--devicetree-auto`), as upstream.
+    static func devicetreeArguments(_ dtbs: [Devicetrees.Blob]) -> [String] {
+        dtbs.flatMap { [dtbs.count == 1 ? "--devicetree" : "--devicetree-auto", "/buildroot/" + $0.path] }
     }
 
     /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)

@@ -90,3 +90,23 @@ import Testing
         #expect(Devicetrees.find(root: root, version: "6.1", globs: []).isEmpty)
     }
 }
+
+/// How the microcode and device trees reach ukify.
+@Suite struct UkifyArgumentTests {
+    @Test func microcodeIsItsOwnSectionOrTheFirstInitrd() {
+        #expect(Boot.initrdArguments(microcodes: ["/work/ucode0"], initrds: ["/work/initrd0"], ucodeSection: true)
+                    == ["--microcode", "/work/ucode0", "--initrd", "/work/initrd0"])
+        #expect(Boot.initrdArguments(microcodes: ["/work/ucode0"], initrds: ["/work/initrd0"], ucodeSection: false)
+                    == ["--initrd", "/work/ucode0", "--initrd", "/work/initrd0"])
+        #expect(Boot.initrdArguments(microcodes: [], initrds: [], ucodeSection: true).isEmpty)
+    }
+
+    @Test func oneDevicetreeIsDtbSeveralAreDtbauto() {
+        let a = Devicetrees.Blob(path: "usr/lib/modules/6.1/dtb/a.dtb", relative: "a.dtb")
+        let b = Devicetrees.Blob(path: "usr/lib/modules/6.1/dtb/b.dtb", relative: "b.dtb")
+        #expect(Boot.devicetreeArguments([a]) == ["--devicetree", "/buildroot/usr/lib/modules/6.1/dtb/a.dtb"])
+        #expect(Boot.devicetreeArguments([a, b]) == ["--devicetree-auto", "/buildroot/usr/lib/modules/6.1/dtb/a.dtb",
+                                                      "--devicetree-auto", "/buildroot/usr/lib/modules/6.1/dtb/b.dtb"])
+        #expect(Boot.devicetreeArguments([]).isEmpty)
+    }
+}
