@@ -205,21 +205,24 @@ enum Boot {
     }
 
     /// Builds a UKI for every kernel into the image's `/boot/EFI/Linux` (or, with
-    /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths.
+    /// `Bootloader=uki`, as the ESP's default boot loader). Returns their paths. When `wantUKI`
+    /// says no (`UnifiedKernelImages=no`, or `auto` without the stub or ukify), writes Type #1
+    /// entries instead and returns none.
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
-        guard config[.unifiedKernelImages] != .none else {
+        let mayUKI = config[.unifiedKernelImages] != .none || config[.bootloader].isUKI
+        let efi = mayUKI ? try efiBinaries(context) : nil
+        let stubName = efi.flatMap(stub(in:))
+        let explicit = config[.unifiedKernelImages] != .auto || config[.bootloader].isUKI
+        let ukify = explicit || stubName == nil || Tools.hasSystemd("ukify", context)
+        guard try wantUKI(config, stub: stubName != nil, ukify: ukify), let efi, let stubName else {
+            if config[.unifiedKernelImages] == .auto {
+                Log.info("No UKI stub or ukify: writing Type #1 boot loader entries (UnifiedKernelImages=auto)")
+            }
             try installType1(context, partitions: partitions)
             return []
         }
-        guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
-            if config[.bootable] == .enabled {
-                throw MkosiError(.config, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
-                                 hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
-            }
-            return []
-        }
-        let initrds = config.initrds
+        let initrds = initrds(config, artifacts: context.artifacts)
         for initrd in initrds where !FS.exists(initrd) {
             throw MkosiError(.config, "Initrd \(initrd) (Initrds=) does not exist")
         }
@@ -227,13 +230,14 @@ enum Boot {
         let roothash = partitions.first(where: { $0.roothash != nil })?.roothash
         let grubEFI = try Grub.wantEFI(context)
         let profiles = try UKIProfiles.build(context, efi: efi, partitions: partitions)
+        let microcodes = try Microcode.initrds(context)
         var ukis: [String] = []
         for (n, kernel) in kernels(context).enumerated() {
             var s = context.toolsSandbox()
             s.bind(context.workspace, "/work/ws")
             s.bind(efi, "/work/efi", readOnly: true)
             // Host paths of the inputs, for the reuse check below.
-            var inputs = [Path.join(context.root, kernel.path), Path.join(efi, stubName)]
+            var inputs = [Path.join(context.root, kernel.path), Path.join(efi, stubName)] + microcodes
             var initrdArguments: [String] = []
             for (i, initrd) in initrds.enumerated() {
                 s.bind(initrd, "/work/initrd\(i)", readOnly: true)
@@ -255,7 +259,7 @@ enum Boot {
             }
             try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
             for profile in profiles { inputs.append(Path.join(context.workspace, profile)) }
-            let argv = try ukifyCommand(context, kernel: kernel, stub: stubName, initrds: initrdArguments,
+            let argv = try ukifyCommand(context, kernel: kernel, efi: efi, stub: stubName, microcodes: microcodes, initrds: initrdArguments,
                                         output: "/buildroot/\(output)", partitions: partitions, sandbox: &s)
                 + UKIProfiles.joinArguments(context, profiles: profiles)
             let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
@@ -289,10 +293,17 @@ enum Boot {
         let boot = Path.join(context.root, "boot")
         let options = (commandLine(context, partitions: partitions) ?? []).joined(separator: " ")
         let grubBIOS = try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions)
-        for initrd in config.initrds where !FS.exists(initrd) {
+        let initrdFiles = initrds(config, artifacts: context.artifacts)
+        for initrd in initrdFiles where !FS.exists(initrd) {
             throw MkosiError(.config, "Initrd \(initrd) (Initrds=) does not exist")
         }
+        let microcodes = try Microcode.initrds(context)
         for kernel in kernels(context) {
+            let dtbs = Devicetrees.find(root: context.root, version: kernel.version, globs: config[.devicetrees])
+            if !config[.devicetrees].isEmpty && dtbs.count != 1 {
+                throw MkosiError(.config, "Devicetrees= selects \(dtbs.count) device trees of kernel \(kernel.version); a Type #1 boot loader entry takes exactly one",
+                                 hint: "Narrow Devicetrees=, or build UKIs (UnifiedKernelImages=yes), which take several")
+            }
             let dir = Path.join(boot, "\(token)/\(kernel.version)")
             try FS.makeDirectories(dir, mode: 0o700)
             try FS.makeDirectories(Path.join(boot, "loader/entries"), mode: 0o700)
@@ -303,7 +314,7 @@ enum Boot {
                 try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, kernel.path), vmlinuz])
             }
             var initrds: [String] = []
-            for initrd in config.initrds {
+            for initrd in microcodes + initrdFiles {
                 let target = Path.join(boot, "\(token)/\(Path.basename(initrd))")
                 try HostCommand.run(["cp", "--reflink=auto", initrd, target])
                 initrds.append(target)
@@ -313,10 +324,18 @@ enum Boot {
                 try HostCommand.run(["cp", "--reflink=auto", try KernelModules.initrd(context, version: kernel.version), target])
                 initrds.append(target)
             }
-            for file in [vmlinuz] + initrds { chmod(file, 0o600) }
+            var devicetree: String? = nil
+            if let dtb = dtbs.first {
+                let target = Path.join(dir, dtb.relative)
+                try FS.makeDirectories(Path.dirname(target), mode: 0o700)
+                try HostCommand.run(["cp", "--reflink=auto", Path.join(context.root, dtb.path), target])
+                devicetree = target
+            }
+            for file in [vmlinuz] + initrds + (devicetree.map { [$0] } ?? []) { chmod(file, 0o600) }
             func relative(_ path: String) -> String { String(path.dropFirst(boot.count)) }
             var entry = "title \(token) \(kernel.version)\nversion \(kernel.version)\nlinux \(relative(vmlinuz))\noptions \(options)\n"
             for initrd in initrds { entry += "initrd \(relative(initrd))\n" }
+            if let devicetree { entry += "devicetree \(relative(devicetree))\n" }
             Log.info("Writing the boot loader entry \(token)-\(kernel.version).conf")
             try FS.writeAtomically(Path.join(boot, "loader/entries/\(token)-\(kernel.version).conf"), entry, mode: 0o600)
             if grubBIOS {
@@ -344,13 +363,22 @@ enum Boot {
             throw MkosiError(.config, "Format=uki needs the UKI stub (linux*.efi.stub)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         try Tools.requireSystemd("ukify", context)
+        let profiles = try UKIProfiles.build(context, efi: efi, partitions: [])
         var s = context.toolsSandbox()
         s.bind(context.workspace, "/work/ws")
         s.bind(efi, "/work/efi", readOnly: true)
         s.bind(Path.dirname(output), "/work/out")
-        let argv = try ukifyCommand(context, kernel: kernel, stub: stub, initrds: ["/work/ws/\(Path.basename(initrd))"],
+        let argv = try ukifyCommand(context, kernel: kernel, efi: efi, stub: stub, microcodes: try Microcode.initrds(context),
+                                    initrds: ["/work/ws/\(Path.basename(initrd))"],
                                     output: "/work/out/\(Path.basename(output))", partitions: [], sandbox: &s)
+            + UKIProfiles.joinArguments(context, profiles: profiles)
         try context.run(argv, in: s)
+        // SplitArtifacts=kernel,initrd: taken out of the UKI, as upstream (the kernel as signed).
+        let base = Path.join(context.staging, context.config.output)
+        for (artifact, section, suffix) in [(ArtifactOutput.kernel, ".linux", ".vmlinuz"), (.initrd, ".initrd", ".initrd")]
+            where context.config[.splitArtifacts].contains(artifact) {
+            try PEFile.extract(section, from: output, to: base + suffix)
+        }
     }
 
     /// The UKI stub (`linux<arch>.efi.stub`) among the EFI binaries in `efi`.
@@ -362,11 +390,21 @@ enum Boot {
     /// `output`; the command line (`commandLine`) goes to a file in the workspace. The sandbox
     /// must have the image at /buildroot, the workspace at /work/ws and the EFI binaries at
     /// /work/efi; the keys signing the UKI (`SecureBoot`) are bound into `sandbox`.
-    static func ukifyCommand(_ context: BuildContext, kernel: Kernel, stub: String, initrds: [String], output: String,
-                             partitions: [Partition], sandbox: inout Sandbox) throws -> [String] {
+    static func ukifyCommand(_ context: BuildContext, kernel: Kernel, efi: String, stub: String, microcodes: [String] = [],
+                             initrds: [String], output: String, partitions: [Partition], sandbox: inout Sandbox) throws -> [String] {
         var argv = ["ukify", "build", "--os-release", "@/buildroot/usr/lib/os-release", "--uname", kernel.version,
                     "--linux", "/buildroot/\(kernel.path)"]
-        for initrd in initrds { argv += ["--initrd", initrd] }
+        // The microcode initrds (host paths) go first: in their own section where ukify and the
+        // stub know it, else as the first initrds.
+        var ucode: [String] = []
+        for (i, microcode) in microcodes.enumerated() {
+            sandbox.bind(microcode, "/work/ucode\(i)", readOnly: true)
+            ucode.append("/work/ucode\(i)")
+        }
+        let section = !ucode.isEmpty && Microcode.useSection(ukify: Tools.systemdVersion("ukify", context),
+                                                              stub: PEFile.read(Path.join(efi, stub))?.stubVersion)
+        argv += initrdArguments(microcodes: ucode, initrds: initrds, ucodeSection: section)
+        argv += devicetreeArguments(Devicetrees.find(root: context.root, version: kernel.version, globs: context.config[.devicetrees]))
         if let splash = context.config[.splash] {
             guard context.imagePath(String(splash.drop { $0 == "/" })) != nil else {
                 throw MkosiError.config("Splash=\(splash) does not exist in the image", hint: "Splash= is a path inside the image")
@@ -379,6 +417,19 @@ enum Boot {
             argv += ["--cmdline", "@/work/ws/cmdline"]
         }
         return argv + (try SecureBoot.ukifyArguments(context, sandbox: &sandbox))
+    }
+
+    /// ukify's arguments for the microcode initrds and the other initrds (paths in its sandbox):
+    /// the microcode as `--microcode` when `ucodeSection`, else as the first `--initrd`s.
+    static func initrdArguments(microcodes: [String], initrds: [String], ucodeSection: Bool) -> [String] {
+        (ucodeSection ? microcodes.flatMap { ["--microcode", $0] } : [])
+            + ((ucodeSection ? [] : microcodes) + initrds).flatMap { ["--initrd", $0] }
+    }
+
+    /// ukify's arguments for the device trees `Devicetrees=` selected: one is the `.dtb`
+    /// section (`--devicetree`), several are `.dtbauto` sections (`--devicetree-auto`), as upstream.
+    static func devicetreeArguments(_ dtbs: [Devicetrees.Blob]) -> [String] {
+        dtbs.flatMap { [dtbs.count == 1 ? "--devicetree" : "--devicetree-auto", "/buildroot/" + $0.path] }
     }
 
     /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
@@ -483,7 +534,7 @@ enum Boot {
                                  base + ".kernel-modules-initrd"])
         }
         if split.contains(.initrd) {
-            var parts = config.initrds.filter { FS.exists($0) }
+            var parts = initrds(config, artifacts: context.artifacts).filter { FS.exists($0) }
             if config[.kernelModulesInitrd] {
                 parts.append(try KernelModules.initrd(context, version: kernel.version))
             }

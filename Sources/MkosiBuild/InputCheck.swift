@@ -217,7 +217,8 @@ public enum InputCheck {
                 .unifiedKernelImageProfiles)
         } else if ukiFormat {
             add(ukify, systemd: Tools.minimumSystemd, "build Format=\(format.rawValue) images", .outputFormat)
-        } else if bootable && config[.unifiedKernelImages] != .none {
+        } else if bootable && ([.signed, .unsigned].contains(config[.unifiedKernelImages]) || config[.bootloader].isUKI) {
+            // UnifiedKernelImages=auto falls back to Type #1 entries without ukify, as upstream.
             add(ukify, systemd: Tools.minimumSystemd, "build bootable images", .bootable)
         }
         let systemdBoot = [.systemdBoot, .systemdBootSigned].contains(config[.bootloader])

@@ -39,11 +39,12 @@ enum KernelModules {
         let modules = Path.join(context.root, "usr/lib/modules")
         let versions = kernelVersions(context.root)
         let include = config[.kernelModulesInclude], exclude = config[.kernelModulesExclude]
+        let host = config[.kernelModulesIncludeHost]
         var filtered = Set<String>()
-        if !include.isEmpty || !exclude.isEmpty {
+        if !include.isEmpty || !exclude.isEmpty || host {
             for version in versions {
                 let dir = Path.join(modules, version)
-                let keep = try select(dir, include: include, exclude: exclude, architecture: config.architecture)
+                let keep = try select(dir, include: include, exclude: exclude, architecture: config.architecture, host: host)
                 var removed = 0
                 for module in allModules(dir) where !keep.contains(module) {
                     unlink(Path.join(dir, module))
@@ -191,16 +192,43 @@ enum KernelModules {
         return out
     }
 
-    /// The modules (paths relative to the kernel's module directory `dir`) to keep.
-    static func select(_ dir: String, include: [String], exclude: [String], architecture: Architecture) throws -> Set<String> {
-        let modules = allModules(dir)
-        var expanded: [String] = []
-        for entry in include {
-            if entry == "default" { expanded += defaultInitrdModules(architecture) } else if entry == "host" {
-                let loaded = (try? FS.readText("/proc/modules")) ?? ""
-                expanded += loaded.split(separator: "\n").compactMap { $0.split(separator: " ").first.map { String($0).replacingOccurrences(of: "_", with: "-") } }
-            } else { expanded.append(entry) }
+    /// The names of the modules loaded on the host, from the text of `/proc/modules`
+    /// (underscores as dashes, as module file names may use either).
+    static func loadedModules(_ procModules: String) -> [String] {
+        procModules.split(separator: "\n").compactMap { $0.split(separator: " ").first.map { String($0).replacingOccurrences(of: "_", with: "-") } }
+    }
+
+    /// The include list with its specials expanded, as upstream: with `host`
+    /// (`KernelModulesIncludeHost=`, `KernelModulesInitrdIncludeHost=`) the host's loaded modules
+    /// first; `default` becomes the built-in initrd list and `host` the loaded modules (once);
+    /// duplicates are dropped, keeping the first.
+    static func expandInclude(_ include: [String], host: Bool, architecture: Architecture,
+                              loaded: () -> [String] = { loadedModules((try? FS.readText("/proc/modules")) ?? "") }) -> [String] {
+        var expanded: [String] = [], hostIncluded = false
+        if host {
+            expanded += loaded()
+            hostIncluded = true
         }
+        for entry in include {
+            if entry == "default" {
+                expanded += defaultInitrdModules(architecture)
+            } else if entry == "host" {
+                if !hostIncluded { expanded += loaded() }
+                hostIncluded = true
+            } else {
+                expanded.append(entry)
+            }
+        }
+        var seen = Set<String>()
+        return expanded.filter { seen.insert($0).inserted }
+    }
+
+    /// The modules (paths relative to the kernel's module directory `dir`) to keep; `host` adds
+    /// the modules loaded on the host (`expandInclude`).
+    static func select(_ dir: String, include: [String], exclude: [String], architecture: Architecture,
+                       host: Bool = false) throws -> Set<String> {
+        let modules = allModules(dir)
+        let expanded = expandInclude(include, host: host, architecture: architecture)
         let includeRegexes = try regexes(expanded, "KernelModules*="), excludeRegexes = try regexes(exclude, "KernelModules*=")
         let globs = expanded.filter { !$0.hasPrefix("re:") }
         func legacy(_ path: String) -> String {
@@ -295,7 +323,8 @@ enum KernelModules {
         let dir = Path.join(context.root, "usr/lib/modules/\(version)")
         let config = context.config
         let modules = try select(dir, include: config[.kernelModulesInitrdInclude],
-                                 exclude: config[.kernelModulesInitrdExclude], architecture: config.architecture)
+                                 exclude: config[.kernelModulesInitrdExclude], architecture: config.architecture,
+                                 host: config[.kernelModulesInitrdIncludeHost])
         var files = Set<String>(["usr/lib/modules", "usr/lib/modules/\(version)"])
         for module in modules {
             var path = "usr/lib/modules/\(version)/\(module)"

@@ -143,6 +143,8 @@ public enum Pipeline {
         try step("Applying first boot settings") { try Firstboot.configure(context) }
         // Removals below may take the addon stub with them.
         try UKIAddon.saveStub(context)
+        // Format=uki and esp: the microcode initrd, from the firmware removals below may take.
+        if config.format == .uki || config.format == .esp { _ = try Microcode.initrds(context) }
         if let installer { try step("Removing packages") { try installer.remove(config[.removePackages]) } }
         try step("Writing the manifest") { try Configure.manifest(context) }
         // Overlay=yes ends here, as upstream: what follows sees only what this image added.

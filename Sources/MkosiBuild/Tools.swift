@@ -22,11 +22,25 @@ enum Tools {
         } catch {
             throw MkosiError(.missingTool, "\(name) is not available in \(where_)", hint: hint, cause: MkosiError.cause(of: error))
         }
-        // "systemd 252 (252.39-1~deb12u1)"
-        let version = output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
+        let version = parseVersion(output)
         guard version >= minimumSystemd else {
             throw MkosiError(.missingTool, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
                              hint: hint)
         }
+    }
+
+    /// Whether systemd tool `name` is there and new enough (`requireSystemd` without the error).
+    static func hasSystemd(_ name: String, _ context: BuildContext) -> Bool {
+        (try? requireSystemd(name, context)) != nil
+    }
+
+    /// The systemd version of `--version` output: "systemd 252 (252.39-1~deb12u1)" is 252.
+    static func parseVersion(_ output: String) -> Int {
+        output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
+    }
+
+    /// The systemd version of tool `name`; nil when it cannot be run.
+    static func systemdVersion(_ name: String, _ context: BuildContext) -> Int? {
+        (try? context.capture([name, "--version"], in: context.bareToolsSandbox())).map(parseVersion)
     }
 }

@@ -283,3 +283,62 @@ extension BuildIntegrationTests {
         #expect(p.leftovers().isEmpty)
     }
 }
+
+extension BuildIntegrationTests {
+    /// Format=uki assembles the UKI as upstream: the image's microcode as the `.ucode` section
+    /// (here a made-up Intel file from mkosi.extra), `Devicetrees=` as `.dtb`, a UKI profile
+    /// joined, and `SplitArtifacts=kernel,initrd` taken out of the UKI.
+    @Test func ukiFormatCarriesMicrocodeDevicetreeAndProfiles() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=uki\nSplitArtifacts=kernel,initrd\n"
+                + "[Content]\nPackages=systemd linux-image-amd64\nDevicetrees=test.dtb\n" + withTools,
+            "mkosi.extra/usr/lib/firmware/intel-ucode/06-55-07": "not really microcode\n",
+            "mkosi.uki-profiles/debug.conf": "[UKIProfile]\nProfile=ID=debug\n        TITLE=Debug\nCmdline=debug\n",
+            "mkosi.postinst.chroot": "#!/bin/sh\nfor d in /usr/lib/modules/*/; do mkdir -p \"$d/dtb\"; echo fdt > \"$d/dtb/test.dtb\"; done\n",
+        ], executable: ["mkosi.postinst.chroot"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        // The section table is in the first page of the PE file.
+        let head = try #require(FileHandle(forReadingAtPath: p.dir + "/image.efi")?.readData(ofLength: 4096))
+        for section in [".ucode", ".dtb", ".profile", ".linux", ".initrd"] {
+            // Section names are 8 bytes, NUL-padded.
+            let name = Data(section.utf8) + Data(count: 8 - section.utf8.count)
+            #expect(head.range(of: name) != nil, "image.efi has no \(section) section")
+        }
+        // The image's initrd is compressed: the only plain cpio is the microcode one.
+        let uki = try Data(contentsOf: URL(fileURLWithPath: p.dir + "/image.efi"))
+        #expect(uki.range(of: Data("kernel/x86/microcode/GenuineIntel.bin".utf8)) != nil, "no Intel microcode in image.efi")
+        let kernel = try #require(FileHandle(forReadingAtPath: p.dir + "/image.vmlinuz")?.readData(ofLength: 2))
+        #expect(kernel == Data("MZ".utf8), "image.vmlinuz is not the kernel")
+        let initrd = (try? FileManager.default.attributesOfItem(atPath: p.dir + "/image.initrd")[.size] as? Int) ?? 0
+        #expect(initrd > 1 << 20, "image.initrd is missing or too small")
+        #expect(p.leftovers().isEmpty)
+    }
+}
+
+extension BuildIntegrationTests {
+    /// UnifiedKernelImages=auto without a UKI stub (removed from the image's systemd-boot-efi)
+    /// falls back to a Type #1 entry, as upstream; it lists the microcode initrd first, then the
+    /// initrd a script left in $ARTIFACTDIR/io.mkosi.initrd.
+    @Test func withoutAStubKernelsGetType1EntriesWithArtifactInitrds() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nBootable=yes\nInitrds=\nKernelModulesInitrd=no\n"
+                + "Packages=systemd linux-image-amd64 systemd-boot-efi\n" + withTools,
+            "mkosi.extra/usr/lib/firmware/amd-ucode/microcode_amd.bin": "not really microcode\n",
+            "mkosi.postinst": "#!/bin/sh\nset -e\nrm \"$BUILDROOT\"/usr/lib/systemd/boot/efi/linux*.efi.stub\n"
+                + "mkdir -p \"$ARTIFACTDIR/io.mkosi.initrd\"\necho extra > \"$ARTIFACTDIR/io.mkosi.initrd/extra.cpio\"\n",
+        ], executable: ["mkosi.postinst"])
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let entries = p.dir + "/image/boot/loader/entries"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: entries)) ?? []
+        #expect(names.count == 1, "expected one Type #1 entry, found \(names)")
+        let entry = try names.first.map { try String(contentsOfFile: entries + "/" + $0, encoding: .utf8) } ?? ""
+        let initrds = entry.split(separator: "\n").filter { $0.hasPrefix("initrd ") }.map { String($0.split(separator: "/").last ?? "") }
+        #expect(initrds == ["microcode.initrd", "extra.cpio"], "\(entry)")
+        let microcode = (try? String(contentsOfFile: p.dir + "/image/boot/debian/microcode.initrd", encoding: .isoLatin1)) ?? ""
+        #expect(microcode.contains("kernel/x86/microcode/AuthenticAMD.bin") && !microcode.contains("GenuineIntel"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: p.dir + "/image/boot/EFI/Linux")) ?? []).isEmpty)
+        #expect(p.leftovers().isEmpty)
+    }
+}

@@ -189,6 +189,14 @@ import Testing
         #expect(measure.contains("this host does not have it"))
         #expect(try pcr.failure(facts: Facts(tools: all)) == nil)
 
+        // UnifiedKernelImages=auto falls back to Type #1 entries without ukify, as upstream; UKIs
+        // asked for need it.
+        let type1 = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nBootable=yes\n"])
+        var noUkify = all
+        noUkify["ukify"] = nil
+        #expect(try type1.failure(facts: Facts(tools: noUkify)) == nil)
+        #expect(try type1.failure(["--unified-kernel-images=yes"], facts: Facts(tools: noUkify))?.contains("ukify") == true)
+
         // Bootable=auto depends on the image's kernel: its tools are checked when used.
         let auto = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n"])
         #expect(try auto.failure(facts: Facts(tools: [:])) == nil)

@@ -51,3 +51,26 @@ struct KernelModulesTests {
         #expect(throws: Error.self) { try KernelModules.select(dir, include: ["re:("], exclude: [], architecture: .x86_64) }
     }
 }
+
+/// `KernelModulesIncludeHost=` / `KernelModulesInitrdIncludeHost=`: the modules loaded on the
+/// host come first, `host` in the list does not add them twice, duplicates go.
+struct KernelModulesIncludeHostTests {
+    @Test func hostModulesAreIncludedFirstAndOnce() {
+        let loaded = KernelModules.loadedModules("virtio_net 16384 0 - Live 0x0\nkvm_intel 4096 0 - Live 0x0\n")
+        #expect(loaded == ["virtio-net", "kvm-intel"])
+        #expect(KernelModules.expandInclude(["ext4"], host: false, architecture: .x86_64, loaded: { loaded }) == ["ext4"])
+        #expect(KernelModules.expandInclude(["ext4", "host", "virtio-net"], host: true, architecture: .x86_64, loaded: { loaded })
+                    == ["virtio-net", "kvm-intel", "ext4"])
+        #expect(KernelModules.expandInclude([], host: true, architecture: .x86_64, loaded: { loaded }) == ["virtio-net", "kvm-intel"])
+        #expect(KernelModules.expandInclude(["host"], host: false, architecture: .x86_64, loaded: { loaded }) == ["virtio-net", "kvm-intel"])
+    }
+
+    @Test func theSettingsAreHonoured() {
+        for name in ["KernelModulesIncludeHost", "KernelModulesInitrdIncludeHost"] {
+            guard case .honoured = Settings.all.first(where: { $0.name == name })?.support.status else {
+                Issue.record("\(name) is not honoured in the settings table")
+                continue
+            }
+        }
+    }
+}
