@@ -88,10 +88,15 @@ public enum Disk {
     /// leaves the signature partitions empty (deferred) and `hash` leaves them out; `signed`
     /// fails when no signature partition was made. With `split` each partition is also written
     /// to a file of its own (`SplitArtifacts=partitions`), compressed per `CompressOutput=`.
+    ///
+    /// The pass that makes a disk image's partitions (`first`, `Format=disk`) also has
+    /// systemd-repart write the image's `/etc/fstab` and `/etc/crypttab` (`tabArguments`); every
+    /// pass gets `mkfsEnvironment` (ext4 without `orphan_file` for guests whose kernels lack it).
     @discardableResult
     static func make(_ context: BuildContext, definitions: [String], first: Bool, deferESP: Bool = true,
                      split: Bool = false) throws -> [Partition] {
         let config = context.config
+        let tabs = first && config.format == .disk
         var s = context.toolsSandbox()
         s.bind(context.staging, "/work/out")
         var argv = ["systemd-repart", "--dry-run=no", "--json=pretty", "--no-pager", "--root=/buildroot",
@@ -114,6 +119,7 @@ public enum Disk {
         if split { argv.append("--split=yes") }
         if config.architecture != .native { argv.append("--architecture=\(config.architecture.rawValue)") }
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
+        if tabs { argv += tabArguments(repartVersion: repartVersion(context)) }
         if let passphrase = config[.passphrase] {
             s.bind(passphrase, "/work/passphrase", readOnly: true)
             argv.append("--key-file=/work/passphrase")
@@ -133,9 +139,13 @@ public enum Disk {
             argv.append("--definitions=/work/repart/\(n)")
         }
         argv.append("/work/out/\(config.outputWithFormat)")
+        var environment = context.baseEnvironment()
+        for (k, v) in mkfsEnvironment(target: config.distribution, release: config.release,
+                                      tools: HostDistribution.detect(root: context.toolsTree ?? "/"),
+                                      configured: config[.environment].pairs) { environment[k] = v }
         let output: String
         do {
-            output = try context.capture(argv, in: s)
+            output = try context.capture(argv, in: s, environment: environment)
         } catch var e as MkosiError where !e.isInterruption {
             if e.hint == nil {
                 let configured = config[.repartDirectories]
@@ -157,6 +167,44 @@ public enum Disk {
         }
         try writeSplitArtifacts(context, partitions: partitions)
         return partitions
+    }
+
+    /// systemd-repart's options for the image's mount and encryption tables, as upstream passes
+    /// them without a setting: from systemd 256 the fstab entries of the partitions with
+    /// `MountPoint=` go to `/etc/fstab` and the encrypted ones (`Encrypt=`, `EncryptedVolume=`) to
+    /// `/etc/crypttab` in the image; from 258 the entries an existing fstab has are kept
+    /// (`--append-fstab=auto`). Older repart gets none.
+    static func tabArguments(repartVersion: Int) -> [String] {
+        var argv: [String] = []
+        if repartVersion >= 256 { argv += ["--generate-fstab=/etc/fstab", "--generate-crypttab=/etc/crypttab"] }
+        if repartVersion >= 258 { argv.append("--append-fstab=auto") }
+        return argv
+    }
+
+    /// The major version of the tools' systemd-repart; 0 when it cannot be told.
+    static func repartVersion(_ context: BuildContext) -> Int {
+        let output = try? context.capture(["systemd-repart", "--version"], in: context.bareToolsSandbox())
+        return output.flatMap(HostInputFacts.parseSystemdVersion) ?? 0
+    }
+
+    /// What systemd-repart's environment gets for the file systems it makes, as upstream: ext4
+    /// without the `orphan_file` feature (`SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-O ^orphan_file`) when
+    /// the image's distribution ships a kernel that cannot mount ext4 with it (CentOS Stream 9,
+    /// Ubuntu jammy) while the tools' mkfs.ext4 (per their os-release, `tools`) would turn it on.
+    /// Left out when `Environment=` (`configured`) sets the variable itself.
+    static func mkfsEnvironment(target: Distribution, release: String, tools: HostDistribution,
+                                configured: [(String, String)]) -> [String: String] {
+        func canOrphanFile(_ distribution: Distribution?, _ release: String?) -> Bool {
+            switch distribution {
+            case .centos: return release.map { Version.compare($0, "9") != 0 } ?? true
+            case .ubuntu: return release != "jammy"
+            default: return true
+            }
+        }
+        let variable = "SYSTEMD_REPART_MKFS_OPTIONS_EXT4"
+        guard !canOrphanFile(target, release), canOrphanFile(tools.distribution, tools.release),
+              !configured.contains(where: { $0.0 == variable }) else { return [:] }
+        return [variable: "-O ^orphan_file"]
     }
 
     /// `SplitArtifacts=roothash`: `<Output>.roothash`, the verity root hash (or /usr hash).

@@ -24,7 +24,7 @@ extension Planner {
         cpus(kvm: m.kvm, into: &m)
         _ = try vsock()
         m.vsockSetting = config[.vsock]
-        m.tpm = RuntimeRules.wantTPM(config[.tpm], uefi: m.uefi, kvm: m.kvm, available: host.tools.swtpm)
+        m.tpm = RuntimeRules.wantTPM(config[.tpm], uefi: m.uefi, available: host.tools.swtpm)
         m.register = try register(possible: host.machinedSocket != nil, what: "systemd-machined is not available (no varlink socket)")
         m.keepUnit = !host.canAllocateScope
         m.userScope = m.keepUnit && !m.register

@@ -40,8 +40,8 @@ extension Planner {
     }
 
     /// `TPM=` (`RuntimeRules.wantTPM`); yes without swtpm is refused.
-    func tpm(uefi: Bool, kvm: Bool) throws -> Bool {
-        let want = RuntimeRules.wantTPM(config[.tpm], uefi: uefi, kvm: kvm, available: host.tools.swtpm)
+    func tpm(uefi: Bool) throws -> Bool {
+        let want = RuntimeRules.wantTPM(config[.tpm], uefi: uefi, available: host.tools.swtpm)
         if want && !host.tools.swtpm {
             var error = MkosiError.missingTool("TPM=yes, but swtpm", packages: "swtpm and swtpm-tools", toolsTree: toolsTree)
             error.location = config.location(of: .tpm, cwd: request.cwd)

@@ -26,7 +26,7 @@ extension Planner {
         try qemuJournal(into: &m)
         try qemuShares(into: &m)
         if m.uefi { try qemuFirmware(into: &m) }
-        m.tpm = try tpm(uefi: m.uefi, kvm: m.kvm)
+        m.tpm = try tpm(uefi: m.uefi)
         try console(into: &m)
         try qemuKernel(into: &m)
         m.ephemeral = config[.ephemeral] && format != .cpio && format != .uki

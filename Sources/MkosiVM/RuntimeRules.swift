@@ -18,15 +18,14 @@ public enum RuntimeRules {
         return setting
     }
 
-    /// `TPM=`: yes always; auto (upstream: with UEFI where swtpm is installed) only where the CPU
-    /// is not emulated. Under TCG the firmware's and systemd-stub's measurements of the UKI into
-    /// the TPM are emulated too and cost more boot time (about 15 s for a 50 MB UKI here) than
-    /// the rest of the firmware, for a device the image does not ask for.
-    public static func wantTPM(_ setting: ConfigFeature, uefi: Bool, kvm: Bool, available: Bool) -> Bool {
+    /// `TPM=`: yes always; auto, as upstream decides it, wherever the firmware is UEFI and swtpm
+    /// is installed, emulated CPU (TCG) or not: an image may need the TPM at boot (a partition
+    /// systemd-repart makes at first boot with `Encrypt=tpm2`).
+    public static func wantTPM(_ setting: ConfigFeature, uefi: Bool, available: Bool) -> Bool {
         switch setting {
         case .enabled: return true
         case .disabled: return false
-        case .auto: return uefi && kvm && available
+        case .auto: return uefi && available
         }
     }
 

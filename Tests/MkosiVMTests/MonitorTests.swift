@@ -17,7 +17,7 @@ struct MonitorTests {
         l.scopeProcs = "/sys/fs/cgroup/x/cgroup.procs"
         let c = VmspawnMonitor.commandLine(for: m, launch: l)
         #expect(c.argv.starts(with: ["systemd-vmspawn", "--cpus", "2", "--ram", String(m.ram), "--kvm", "no", "--vsock", "auto",
-                                     "--tpm", "no", "--tpm-state=off", "--console", "native", "--register", "no", "--keep-unit", "--user",
+                                     "--tpm", "yes", "--tpm-state=off", "--console", "native", "--register", "no", "--keep-unit", "--user",
                                      "--firmware-features", "secure-boot", "--grow-image", String(8 << 30), "--network-user-mode",
                                      "--efi-nvram-template", "/var/tmp/v/ovmf-vars",
                                      "--load-credential=firstboot.locale:/var/tmp/v/credentials/firstboot.locale",

@@ -114,13 +114,13 @@ struct QemuTests {
         #expect(RuntimeRules.vCPUs(3, isDefault: false, kvm: false, hostCPUs: 2) == 3)
     }
 
-    @Test func tpmAutoOnlyWithKVM() {
-        #expect(RuntimeRules.wantTPM(.auto, uefi: true, kvm: true, available: true))
-        #expect(!RuntimeRules.wantTPM(.auto, uefi: true, kvm: false, available: true))
-        #expect(!RuntimeRules.wantTPM(.auto, uefi: false, kvm: true, available: true))
-        #expect(!RuntimeRules.wantTPM(.auto, uefi: true, kvm: true, available: false))
-        #expect(RuntimeRules.wantTPM(.enabled, uefi: false, kvm: false, available: false))
-        #expect(!RuntimeRules.wantTPM(.disabled, uefi: true, kvm: true, available: true))
+    /// `TPM=auto` as upstream: UEFI and swtpm decide, an emulated CPU does not.
+    @Test func tpmAutoWithUEFIAndSwtpm() {
+        #expect(RuntimeRules.wantTPM(.auto, uefi: true, available: true))
+        #expect(!RuntimeRules.wantTPM(.auto, uefi: false, available: true))
+        #expect(!RuntimeRules.wantTPM(.auto, uefi: true, available: false))
+        #expect(RuntimeRules.wantTPM(.enabled, uefi: false, available: false))
+        #expect(!RuntimeRules.wantTPM(.disabled, uefi: true, available: true))
     }
 
     @Test func stateFileRoundTrips() throws {
