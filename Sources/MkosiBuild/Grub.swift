@@ -132,7 +132,12 @@ enum Grub {
     /// grub-bios-setup finds it.
     static func mkimage(_ context: BuildContext, target: String, modules: [String], output: String?) throws {
         let config = context.config
-        guard let mkimage = binary(context, "mkimage"), let dir = directory(context, target: target) else { return }
+        guard let dir = directory(context, target: target) else { return }
+        // wantBIOS checked it for BIOS; on EFI (a disk's ESP or Format=esp) grub is the boot loader.
+        guard let mkimage = binary(context, "mkimage") else {
+            throw MkosiError(.missingTool, "grub-mkimage was not found in the tools, and Bootloader=grub needs it",
+                             hint: "Add grub-common (Debian, Ubuntu) or grub2-tools (Fedora) to ToolsTreePackages=, or use Bootloader=grub-signed")
+        }
         let grubPrefix = prefix(config.distribution)
         let early = context.workspace + "/grub-early.cfg"
         try FS.writeAtomically(early, "search --no-floppy --set=root --file /\(grubPrefix)/grub.cfg\nset prefix=($root)/\(grubPrefix)\n")
