@@ -102,10 +102,7 @@ enum Boot {
         let config = context.config
         let required = config[.bootable] == .enabled
         let bootloader = config[.bootloader]
-        guard [.systemdBoot, .systemdBootSigned, .uki, .grub, .grubSigned].contains(bootloader) else {
-            throw MkosiError(.unsupported, "Bootloader=\(bootloader) is not implemented yet in this mkosi",
-                             hint: "Use Bootloader=systemd-boot (the default), uki or grub")
-        }
+        guard bootloader != .none else { return false }
         guard !kernels(context).isEmpty else {
             if required {
                 throw MkosiError(.config, "Bootable=yes, but the image has no kernel in /usr/lib/modules/*/vmlinuz",
@@ -113,14 +110,27 @@ enum Boot {
             }
             return false
         }
-        guard let efi = try efiBinaries(context) else {
+        // The distribution's signed systemd-boot is the image's own: none is borrowed or signed.
+        if bootloader == .systemdBootSigned, signedSystemdBoot(context) == nil {
+            if required {
+                throw MkosiError(.config, "Bootloader=systemd-boot-signed, but the image has no signed systemd-boot (*.efi.signed) "
+                                 + "in /usr/lib/systemd/boot/efi",
+                                 hint: context.config.distribution.isAptDistribution
+                                    ? "Add systemd-boot-efi-\(Apt.debianArchitecture(context.config.architecture))-signed to Packages=" : nil)
+            }
+            return false
+        }
+        // The stub is needed only for UKIs made here; prebuilt UKIs and Type #1 entries do without.
+        let needsEFIBinaries = bootloader.isSystemdBoot || kernelPlan(context) == .buildUKI
+        let found = needsEFIBinaries ? try efiBinaries(context) : nil
+        guard found != nil || !needsEFIBinaries else {
             if required { throw MkosiError(.config, "Bootable=yes, but no systemd-boot EFI binaries were found") }
             return false
         }
         for dir in ["efi", "boot"] {
             try FS.makeDirectories(Path.join(context.root, dir))
         }
-        guard bootloader == .systemdBoot || bootloader == .systemdBootSigned else { return true }
+        guard bootloader.isSystemdBoot, let efi = found else { return true }
         // bootctl reads the binaries from the image; borrowed ones are put there for it only.
         let inImage = Path.join(context.root, "usr/lib/systemd/boot/efi")
         let borrowed = efi != inImage
@@ -134,7 +144,7 @@ enum Boot {
                 rmdir(Path.dirname(inImage))
             }
         }
-        try Tools.requireSystemd("bootctl", context)
+        let bootctlVersion = try Tools.requireSystemd("bootctl", context)
         // Signed copies beside the binaries, which bootctl installs instead; the image's own
         // signed ones (Bootloader=systemd-boot-signed) are used as they are.
         var signedCopies: [String] = []
@@ -151,8 +161,11 @@ enum Boot {
         env["SYSTEMD_XBOOTLDR_PATH"] = "/boot"
         let s = SecureBoot.sandbox(context, context.toolsSandbox())
         try context.run(["bootctl", "install", "--root=/buildroot", "--install-source=image", "--all-architectures",
-                         "--no-variables"] + SecureBoot.bootctlArguments(context), in: s, environment: env)
+                         "--no-variables"] + SecureBoot.bootctlArguments(context, bootctlVersion: bootctlVersion), in: s, environment: env)
         unlink(Path.join(context.root, "efi/loader/random-seed"))
+        if SecureBoot.autoEnroll(config, bootctlVersion: bootctlVersion) == .efitools {
+            try SecureBoot.writeAutoEnrollKeys(context, esp: Path.join(context.root, "efi"))
+        }
         if config[.shimBootloader] != .none, let arch = config.architecture.efiName {
             // shim starts systemd-boot as its second stage.
             try HostCommand.run(["cp", Path.join(context.root, "efi/EFI/systemd/systemd-boot\(arch).efi"),
@@ -210,17 +223,26 @@ enum Boot {
     /// entries instead and returns none.
     static func buildUKIs(_ context: BuildContext, partitions: [Partition]) throws -> [String] {
         let config = context.config
-        let mayUKI = config[.unifiedKernelImages] != .none || config[.bootloader].isUKI
-        let efi = mayUKI ? try efiBinaries(context) : nil
-        let stubName = efi.flatMap(stub(in:))
-        let explicit = config[.unifiedKernelImages] != .auto || config[.bootloader].isUKI
-        let ukify = explicit || stubName == nil || Tools.hasSystemd("ukify", context)
-        guard try wantUKI(config, stub: stubName != nil, ukify: ukify), let efi, let stubName else {
-            if config[.unifiedKernelImages] == .auto {
+        let plan = kernelPlan(context)
+        guard plan != .type1 else {
+            if config[.unifiedKernelImages] == .auto, !config[.bootloader].isSigned {
                 Log.info("No UKI stub or ukify: writing Type #1 boot loader entries (UnifiedKernelImages=auto)")
             }
-            try installType1(context, partitions: partitions)
+            try installType1(context, partitions: partitions, grubEFI: try Grub.wantEFI(context))
             return []
+        }
+        if plan == .prebuiltUKI {
+            let ukis = try installPrebuiltUKIs(context, partitions: partitions)
+            if try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions) {
+                try installType1(context, partitions: partitions, grubEFI: false)
+            }
+            return ukis
+        }
+        guard let efi = try efiBinaries(context), let stubName = stub(in: efi) else {
+            // UKIs asked for explicitly without a stub: wantUKI says why.
+            _ = try wantUKI(config, stub: false, ukify: true)
+            throw MkosiError(.config, "Cannot build a UKI: no UKI stub (linux*.efi.stub) in /usr/lib/systemd/boot/efi",
+                             hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
         }
         let initrds = initrds(config, artifacts: context.artifacts)
         for initrd in initrds where !FS.exists(initrd) {
@@ -250,7 +272,7 @@ enum Boot {
                 inputs.append(modules)
             }
             let output: String
-            if config[.bootloader] == .uki {
+            if config[.bootloader].isUKI {
                 guard n == 0 else { break }
                 output = config[.shimBootloader] != .none ? Shim.secondStage(config)
                     : "efi/EFI/BOOT/BOOT\((config.architecture.efiName ?? "x64").uppercased()).EFI"
@@ -278,7 +300,7 @@ enum Boot {
         }
         // grub on BIOS cannot start UKIs: it gets Type #1 entries beside them.
         if try Grub.wantBIOS(context, partitions: partitions.isEmpty ? nil : partitions) {
-            try installType1(context, partitions: partitions)
+            try installType1(context, partitions: partitions, grubEFI: false)
         }
         return ukis
     }
@@ -286,8 +308,10 @@ enum Boot {
     /// `UnifiedKernelImages=no`: a boot loader specification Type #1 entry per kernel, as
     /// upstream writes it: `/boot/<token>/<version>/vmlinuz` (signed with `SecureBoot=`), the
     /// initrds beside (`Initrds=` in `/boot/<token>/`, the kernel modules initrd in the
-    /// version's directory) and `/boot/loader/entries/<token>-<version>.conf`.
-    static func installType1(_ context: BuildContext, partitions: [Partition]) throws {
+    /// version's directory) and `/boot/loader/entries/<token>-<version>.conf`; grub gets a menu
+    /// entry for each on BIOS (`BiosBootloader=grub`) and, with `grubEFI` (grub as the EFI boot
+    /// loader and no UKIs), on EFI.
+    static func installType1(_ context: BuildContext, partitions: [Partition], grubEFI: Bool) throws {
         let config = context.config
         let token = entryToken(context)
         let boot = Path.join(context.root, "boot")
@@ -338,7 +362,7 @@ enum Boot {
             if let devicetree { entry += "devicetree \(relative(devicetree))\n" }
             Log.info("Writing the boot loader entry \(token)-\(kernel.version).conf")
             try FS.writeAtomically(Path.join(boot, "loader/entries/\(token)-\(kernel.version).conf"), entry, mode: 0o600)
-            if grubBIOS {
+            if grubBIOS || grubEFI {
                 // grub needs the root partition on the command line unless it is given already.
                 var grubOptions = options
                 if !config[.kernelCommandLine].contains(where: { $0.hasPrefix("root=PARTUUID") || $0.hasPrefix("mount.usr=PARTUUID") }),
@@ -346,8 +370,8 @@ enum Boot {
                    let root = partitions.first(where: { $0.type.hasPrefix("root") || $0.type.hasPrefix("usr") }), !root.uuid.isEmpty {
                     grubOptions = "\(root.type.hasPrefix("usr") ? "mount.usr" : "root")=PARTUUID=\(root.uuid) " + grubOptions
                 }
-                try Grub.addBIOSEntry(context, name: "\(token)-\(kernel.version)", kernel: relative(vmlinuz),
-                                      initrds: initrds.map(relative), options: grubOptions)
+                try Grub.append(context, Grub.type1Entry(name: "\(token)-\(kernel.version)", kernel: relative(vmlinuz),
+                                                         initrds: initrds.map(relative), options: grubOptions, efi: grubEFI, bios: grubBIOS))
             }
         }
     }
@@ -432,41 +456,21 @@ enum Boot {
         dtbs.flatMap { [dtbs.count == 1 ? "--devicetree" : "--devicetree-auto", "/buildroot/" + $0.path] }
     }
 
-    /// `Format=esp`: a GPT disk with only an ESP holding systemd-boot (unless `Bootloader=uki`)
-    /// and a UKI of the whole image, sized to its content plus 10 MiB (at least 260 MiB, or
-    /// 36 MiB with `SectorSize=512`), written to `output`.
+    /// `Format=esp`: a GPT disk with only an ESP holding the boot loader and a UKI of the whole
+    /// image, sized to its content plus 10 MiB (at least 260 MiB, or 36 MiB with
+    /// `SectorSize=512`), written to `output`. The boot loader is systemd-boot, grub
+    /// (`Bootloader=grub`, `grub-signed`; with a menu entry chainloading the UKI) or the UKI
+    /// itself (`uki`, `uki-signed`); with `ShimBootloader=` shim starts it (`Shim`).
     static func buildESPImage(_ context: BuildContext, initrd: String, output: String) throws {
         let config = context.config
         let tree = context.workspace + "/esp"
         FS.removeTree(tree)
-        let arch = (config.architecture.efiName ?? "x64")
+        try FS.makeDirectories(tree)
         guard let kernel = kernels(context).first else {
             throw MkosiError(.config, "Format=esp needs a kernel in the image (/usr/lib/modules/*/vmlinuz)",
                              hint: "Add the distribution's kernel package, e.g. Packages=\(context.distribution.kernelPackage(context.config.architecture))")
         }
-        let ukiPath: String
-        if config[.bootloader] == .uki {
-            ukiPath = "EFI/BOOT/BOOT\(arch.uppercased()).EFI"
-        } else {
-            ukiPath = "EFI/Linux/\(ukiName(context, kernel: kernel, roothash: nil)).efi"
-            guard let efi = try efiBinaries(context) else {
-                throw MkosiError(.config, "Format=esp needs systemd-boot (systemd-boot\(arch).efi)", hint: "Add \(context.distribution.bootLoaderPackage ?? "systemd-boot") to Packages=")
-            }
-            let names = try FS.listDirectory(efi)
-            guard let boot = names.first(where: { $0 == "systemd-boot\(arch).efi.signed" }) ?? names.first(where: { $0 == "systemd-boot\(arch).efi" }) else {
-                throw MkosiError(.config, "No systemd-boot\(arch).efi in \(efi)")
-            }
-            for target in ["EFI/systemd/systemd-boot\(arch).efi", "EFI/BOOT/BOOT\(arch.uppercased()).EFI"] {
-                try FS.makeDirectories(Path.dirname(Path.join(tree, target)))
-                if SecureBoot.enabled(config) && !boot.hasSuffix(".signed") {
-                    try SecureBoot.sign(context, input: Path.join(efi, boot), output: Path.join(tree, target))
-                } else {
-                    try HostCommand.run(["cp", Path.join(efi, boot), Path.join(tree, target)])
-                }
-            }
-            try FS.makeDirectories(tree + "/loader/entries")
-            try FS.writeAtomically(tree + "/loader/loader.conf", "timeout 0\n")
-        }
+        let ukiPath = try installESPBootLoader(context, tree: tree, kernel: kernel)
         try FS.makeDirectories(Path.dirname(Path.join(tree, ukiPath)))
         try buildImageUKI(context, initrd: initrd, output: Path.join(tree, ukiPath))
 

@@ -75,46 +75,56 @@ enum Grub {
         let config = context.config
         guard Boot.wantEFI(config), config[.bootloader] == .grub || config[.bootloader] == .grubSigned,
               let arch = config.architecture.grubName else { return false }
-        if config[.bootloader] == .grub, directory(context, target: "\(arch)-efi") == nil, config[.bootable] == .enabled {
+        if config[.bootloader] == .grub, directory(context, target: "\(arch)-efi") == nil, config[.bootable] == .enabled || config.format == .esp {
             throw MkosiError(.config, "An EFI bootable image with grub was requested but grub for EFI is not installed", hint: hint(context))
         }
         return true
     }
 
-    /// `efi/<prefix>/grub.cfg` in the image (created with `set timeout=0` unless the image has
-    /// one), and for grub on EFI the redirect the distributions' signed grub reads first.
-    static func configFile(_ context: BuildContext) throws -> String {
+    /// `<esp>/<prefix>/grub.cfg` (created with `set timeout=0` unless it exists), and for grub on
+    /// EFI the redirect the distributions' signed grub reads first. `esp` is the host path of the
+    /// ESP's tree: the image's `/efi` unless given (`Format=esp` builds its own).
+    static func configFile(_ context: BuildContext, esp: String? = nil) throws -> String {
         let config = context.config
-        let path = Path.join(context.root, "efi/\(prefix(config.distribution))/grub.cfg")
+        let esp = esp ?? Path.join(context.root, "efi")
+        let path = Path.join(esp, "\(prefix(config.distribution))/grub.cfg")
         try FS.makeDirectories(Path.dirname(path), mode: 0o700)
         if FS.lstat(path) == nil { try FS.writeAtomically(path, "set timeout=0\n", mode: 0o600) }
         if try wantEFI(context) {
             let early = switch config.distribution {
-            case .opensuse: "efi/EFI/BOOT/grub.cfg"
-            case .alma: "efi/EFI/almalinux/grub.cfg"
-            default: "efi/EFI/\(config.distribution.rawValue)/grub.cfg"
+            case .opensuse: "EFI/BOOT/grub.cfg"
+            case .alma: "EFI/almalinux/grub.cfg"
+            default: "EFI/\(config.distribution.rawValue)/grub.cfg"
             }
-            try FS.makeDirectories(Path.dirname(Path.join(context.root, early)), mode: 0o700)
-            try FS.writeAtomically(Path.join(context.root, early), "configfile /\(prefix(config.distribution))/grub.cfg\n")
+            try FS.makeDirectories(Path.dirname(Path.join(esp, early)), mode: 0o700)
+            try FS.writeAtomically(Path.join(esp, early), "configfile /\(prefix(config.distribution))/grub.cfg\n")
         }
         return path
     }
 
-    static func append(_ context: BuildContext, _ text: String) throws {
-        let path = try configFile(context)
+    static func append(_ context: BuildContext, _ text: String, esp: String? = nil) throws {
+        let path = try configFile(context, esp: esp)
         let old = (try? FS.readText(path)) ?? ""
         try FS.writeAtomically(path, old + text, mode: 0o600)
     }
 
-    /// A BIOS menu entry for a kernel with its initrds (paths on the ESP).
-    static func addBIOSEntry(_ context: BuildContext, name: String, kernel: String, initrds: [String], options: String) throws {
-        try append(context, "if [ \"${grub_platform}\" == \"pc\" ]; then\nmenuentry \"\(name)\" {\n    linux \(kernel) \(options)\n"
-                   + "    initrd \(initrds.joined(separator: " "))\n}\nfi\n")
+    /// A menu entry for a kernel with its initrds (paths on the ESP), as upstream writes it for
+    /// Type #1 entries: for grub on EFI (`efi`, when the kernels are not UKIs) and on BIOS
+    /// (`bios`), behind a test of `grub_platform`.
+    static func type1Entry(name: String, kernel: String, initrds: [String], options: String, efi: Bool, bios: Bool) -> String {
+        let conditions = (efi ? ["\"${grub_platform}\" == \"efi\""] : []) + (bios ? ["\"${grub_platform}\" == \"pc\""] : [])
+        return "if [ \(conditions.joined(separator: " -o ")) ]; then\nmenuentry \"\(name)\" {\n    linux \(kernel) \(options)\n"
+            + "    initrd \(initrds.joined(separator: " "))\n}\nfi\n"
     }
 
     /// An EFI menu entry that chainloads a UKI (path on the ESP).
-    static func addUKIEntry(_ context: BuildContext, name: String, uki: String) throws {
-        try append(context, "if [ \"${grub_platform}\" == \"efi\" ]; then\nmenuentry \"\(name)\" {\n    chainloader \(uki)\n}\nfi\n")
+    static func ukiEntry(name: String, uki: String) -> String {
+        "if [ \"${grub_platform}\" == \"efi\" ]; then\nmenuentry \"\(name)\" {\n    chainloader \(uki)\n}\nfi\n"
+    }
+
+    /// Appends `ukiEntry` to the configuration.
+    static func addUKIEntry(_ context: BuildContext, name: String, uki: String, esp: String? = nil) throws {
+        try append(context, ukiEntry(name: name, uki: uki), esp: esp)
     }
 
     /// `grub-mkimage` for `target` with upstream's module list; the core image goes to `output`
@@ -122,7 +132,12 @@ enum Grub {
     /// grub-bios-setup finds it.
     static func mkimage(_ context: BuildContext, target: String, modules: [String], output: String?) throws {
         let config = context.config
-        guard let mkimage = binary(context, "mkimage"), let dir = directory(context, target: target) else { return }
+        guard let dir = directory(context, target: target) else { return }
+        // wantBIOS checked it for BIOS; on EFI (a disk's ESP or Format=esp) grub is the boot loader.
+        guard let mkimage = binary(context, "mkimage") else {
+            throw MkosiError(.missingTool, "grub-mkimage was not found in the tools, and Bootloader=grub needs it",
+                             hint: "Add grub-common (Debian, Ubuntu) or grub2-tools (Fedora) to ToolsTreePackages=, or use Bootloader=grub-signed")
+        }
         let grubPrefix = prefix(config.distribution)
         let early = context.workspace + "/grub-early.cfg"
         try FS.writeAtomically(early, "search --no-floppy --set=root --file /\(grubPrefix)/grub.cfg\nset prefix=($root)/\(grubPrefix)\n")
@@ -145,33 +160,38 @@ enum Grub {
     }
 
     /// The grub images: the BIOS core image, and grub on the ESP for EFI; grub's font for both.
-    static func install(_ context: BuildContext) throws {
+    /// `esp` is the host path of the ESP's tree (the image's `/efi` unless given).
+    static func install(_ context: BuildContext, esp: String? = nil) throws {
         let config = context.config
+        let esp = esp ?? Path.join(context.root, "efi")
         let bios = try wantBIOS(context), efi = try wantEFI(context)
         guard bios || efi else { return }
         if bios { try mkimage(context, target: "i386-pc", modules: ["biosdisk"], output: nil) }
         if efi, let arch = config.architecture.efiName, let grubArch = config.architecture.grubName {
-            let relative = config[.shimBootloader] != .none ? Shim.secondStage(config) : "efi/EFI/BOOT/BOOT\(arch.uppercased()).EFI"
-            let output = Path.join(context.root, relative)
+            let relative = config[.shimBootloader] != .none ? Shim.secondStageOnESP(config) : "EFI/BOOT/BOOT\(arch.uppercased()).EFI"
+            let output = Path.join(esp, relative)
             try FS.makeDirectories(Path.dirname(output), mode: 0o700)
             if config[.bootloader] == .grubSigned {
                 guard let signed = signedImage(context) else {
-                    if config[.bootable] == .enabled { throw MkosiError(.config, "Couldn't find a signed grub EFI binary installed in the image") }
+                    if config[.bootable] == .enabled || config.format == .esp {
+                        throw MkosiError(.config, "Couldn't find a signed grub EFI binary installed in the image",
+                                         hint: config.distribution.isAptDistribution ? "Add grub-efi-\(arch == "x64" ? "amd64" : arch)-signed to Packages=" : "Add grub2-efi to Packages=")
+                    }
                     return
                 }
-                Log.info("Installing the signed grub EFI binary /\(signed) to /\(relative)")
+                Log.info("Installing the signed grub EFI binary /\(signed) as /\(relative) on the ESP")
                 try HostCommand.run(["cp", Path.join(context.root, signed), output])
             } else {
                 try mkimage(context, target: "\(grubArch)-efi", modules: ["chain"], output: output)
                 if SecureBoot.enabled(config) { try SecureBoot.sign(context, input: output, output: output) }
             }
         }
-        let fonts = Path.join(context.root, "efi/\(prefix(config.distribution))/fonts")
+        let fonts = Path.join(esp, "\(prefix(config.distribution))/fonts")
         try FS.makeDirectories(fonts, mode: 0o700)
         for dir in ["grub", "grub2"] where FS.exists(Path.join(context.root, "usr/share/\(dir)/unicode.pf2")) {
             try HostCommand.run(["cp", Path.join(context.root, "usr/share/\(dir)/unicode.pf2"), fonts])
         }
-        _ = try configFile(context)
+        _ = try configFile(context, esp: esp)
     }
 
     /// The distribution's signed grub in the image, relative to its root.

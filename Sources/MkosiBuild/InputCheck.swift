@@ -36,6 +36,10 @@ public enum InputCheck {
             /// One of `names` in the image's tools (a bare name is looked up on the search path,
             /// a path below the tools' root), from systemd `minimumSystemd` or newer when given.
             case tool(names: [String], minimumSystemd: Int?, purpose: String)
+            /// Like `tool` (without a version), unless the tools have `unless` from systemd
+            /// `systemd` or newer, which does the work instead (bootctl 257 writes the
+            /// auto-enrolment keys that efitools write otherwise).
+            case toolUnlessNewer(names: [String], purpose: String, unless: String, systemd: Int)
             /// The key at `path` and `certificate` load, as `systemd-keyutil validate` (upstream's
             /// "Validating certificates and keys") says, when the tools have it.
             case keyPair(certificate: String)
@@ -61,7 +65,7 @@ public enum InputCheck {
         /// Whether checking it runs the tools (then it waits for the tools tree).
         public var isTool: Bool {
             switch need {
-            case .tool, .keyPair: return true
+            case .tool, .toolUnlessNewer, .keyPair: return true
             default: return false
             }
         }
@@ -217,16 +221,27 @@ public enum InputCheck {
                 .unifiedKernelImageProfiles)
         } else if ukiFormat {
             add(ukify, systemd: Tools.minimumSystemd, "build Format=\(format.rawValue) images", .outputFormat)
-        } else if bootable && ([.signed, .unsigned].contains(config[.unifiedKernelImages]) || config[.bootloader].isUKI) {
-            // UnifiedKernelImages=auto falls back to Type #1 entries without ukify, as upstream.
+        } else if bootable && config[.unifiedKernelImages] != .signed
+                    && (config[.unifiedKernelImages] == .unsigned || config[.bootloader] == .uki) {
+            // UKIs built here, asked for explicitly: UnifiedKernelImages=auto falls back to Type #1
+            // entries without ukify, and prebuilt UKIs (signed boot loaders, UnifiedKernelImages=signed)
+            // need none, as upstream.
             add(ukify, systemd: Tools.minimumSystemd, "build bootable images", .bootable)
         }
         let systemdBoot = [.systemdBoot, .systemdBootSigned].contains(config[.bootloader])
-        if efi && systemdBoot && config[.secureBoot] && config[.secureBootAutoEnroll] && config[.bootable] != .disabled {
-            let key: SettingKey<Bool> = config.origins(of: .secureBootAutoEnroll) == [.defaultValue] ? .secureBoot : .secureBootAutoEnroll
-            add(["bootctl"], systemd: 257, "set up systemd-boot secure boot auto-enrollment", key)
-        } else if bootable && systemdBoot && format != .uki && format != .addon {
+        // Format=esp installs systemd-boot without bootctl.
+        if bootable && systemdBoot && format != .uki && format != .addon && format != .esp {
             add(["bootctl"], systemd: Tools.minimumSystemd, "install systemd-boot", .bootable)
+        }
+        if efi && systemdBoot && config[.secureBoot] && config[.secureBootAutoEnroll] && config[.bootable] != .disabled {
+            // As upstream: bootctl 257 writes the keys; with an older one, efitools do.
+            let key: SettingKey<Bool> = config.origins(of: .secureBootAutoEnroll) == [.defaultValue] ? .secureBoot : .secureBootAutoEnroll
+            let purpose = "set up systemd-boot secure boot auto-enrollment"
+            for tool in ["sbsiglist", "sbvarsign", "openssl"] {
+                let need: Requirement.Need = format == .esp ? .tool(names: [tool], minimumSystemd: nil, purpose: purpose)
+                    : .toolUnlessNewer(names: [tool], purpose: purpose + " (bootctl older than systemd 257 cannot)", unless: "bootctl", systemd: 257)
+                result.append(ToolNeed(need: need, name: tool, setting: key.setting.name + "=", origin: { $0.origins(of: key) }))
+            }
         }
         if config[.secureBoot] && (bootable || (efi && config[.bootable] != .disabled && config.origins(of: .secureBoot) != [.defaultValue])) {
             let sbsign = ["systemd-sbsign", "/usr/lib/systemd/systemd-sbsign"]
@@ -346,6 +361,16 @@ public enum InputCheck {
             else { return nil }
             return ("\(r.path), named by \(r.setting)\(image), and the certificate \(certificate) fail systemd-keyutil validate: \(problem)",
                     "Run mkosi genkey to generate a key/certificate pair")
+        case .toolUnlessNewer(let names, let purpose, let unless, let systemd):
+            if let found = facts.findTool([unless], toolsTree: r.toolsTree, searchPaths: r.searchPaths),
+               (facts.systemdVersion(found, toolsTree: r.toolsTree, searchPaths: r.searchPaths) ?? 0) >= systemd {
+                return nil
+            }
+            var tool = r
+            tool.need = .tool(names: names, minimumSystemd: nil, purpose: purpose)
+            return check(tool, facts: facts).map {
+                ($0.0, "Add \(names[0] == "openssl" ? "openssl" : "efitools") to the tools, or use \(unless) from systemd \(systemd) or newer")
+            }
         case .tool(let names, let minimum, let purpose):
             let place = r.toolsTree.map { "the tools tree \($0)" } ?? "this host"
             let hint = r.toolsTree == nil

@@ -163,8 +163,9 @@ public enum Pipeline {
             let bios = try bootable && Grub.wantBIOS(context)
             let definitions = try Disk.definitions(context, esp: esp || bios, bios: bios)
             var partitions: [Partition] = []
-            // grub for BIOS needs the root partition's UUID for its entries.
-            if bootable && !bios && !Disk.uki(dependsOn: definitions, config) {
+            // grub's Type #1 entries (BIOS, or EFI without UKIs) need the root partition's UUID.
+            let grubType1 = try bootable && Grub.wantEFI(context) && Boot.kernelPlan(context) == .type1
+            if bootable && !bios && !grubType1 && !Disk.uki(dependsOn: definitions, config) {
                 try step("Installing the kernels") { ukis = try Boot.buildUKIs(context, partitions: []) }
                 try step("Building the disk image with systemd-repart") { partitions = try Disk.make(context, definitions: definitions, first: true, deferESP: false) }
             } else {

@@ -80,10 +80,49 @@ enum SecureBoot {
         }
     }
 
+    /// How `SecureBootAutoEnroll=` keys reach the ESP, as upstream: `bootctl install` writes
+    /// them from systemd 257 on; with an older bootctl (or none: `Format=esp` installs
+    /// systemd-boot without it) mkosi writes them itself with efitools (`sbsiglist`, `sbvarsign`).
+    enum AutoEnroll: Equatable { case none, bootctl, efitools }
+
+    /// The way for `config` with a bootctl of systemd `bootctlVersion` (nil: none is used).
+    static func autoEnroll(_ config: Config, bootctlVersion: Int?) -> AutoEnroll {
+        guard enabled(config), config[.secureBootAutoEnroll], config[.bootloader].isSystemdBoot else { return .none }
+        return (bootctlVersion ?? 0) >= 257 ? .bootctl : .efitools
+    }
+
     /// The arguments of `bootctl install` (257 or newer) that write the auto-enrolment keys.
-    static func bootctlArguments(_ context: BuildContext) -> [String] {
-        guard enabled(context.config), context.config[.secureBootAutoEnroll] else { return [] }
+    static func bootctlArguments(_ context: BuildContext, bootctlVersion: Int) -> [String] {
+        guard autoEnroll(context.config, bootctlVersion: bootctlVersion) == .bootctl else { return [] }
         return ["--secure-boot-auto-enroll=yes", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)"]
+    }
+
+    /// The commands that write `loader/keys/auto/{PK,KEK,db}.auth` into the directory bound at
+    /// `/work/keys`, with the workspace at `/work/ws`: the certificate as DER, then as an EFI
+    /// signature list, then signed as each database's update (one key for all three, as
+    /// upstream).
+    static func autoEnrollCommands() -> [[String]] {
+        var commands = [["openssl", "x509", "-outform", "DER", "-in", certificateInSandbox, "-out", "/work/ws/secure-boot.der"],
+                        ["sbsiglist", "--owner", "00000000-0000-0000-0000-000000000000", "--type", "x509",
+                         "--output", "/work/ws/secure-boot.esl", "/work/ws/secure-boot.der"]]
+        for db in ["PK", "KEK", "db"] {
+            commands.append(["sbvarsign", "--attr", "NON_VOLATILE,BOOTSERVICE_ACCESS,RUNTIME_ACCESS,TIME_BASED_AUTHENTICATED_WRITE_ACCESS",
+                             "--key", keyInSandbox, "--cert", certificateInSandbox, "--output", "/work/keys/\(db).auth",
+                             db, "/work/ws/secure-boot.esl"])
+        }
+        return commands
+    }
+
+    /// Writes the auto-enrolment keys into `esp` (a host path) with efitools.
+    static func writeAutoEnrollKeys(_ context: BuildContext, esp: String) throws {
+        let keys = Path.join(esp, "loader/keys/auto")
+        try FS.makeDirectories(keys, mode: 0o700)
+        var s = sandbox(context, context.bareToolsSandbox())
+        s.bind(context.workspace, "/work/ws")
+        s.bind(keys, "/work/keys")
+        Log.info("Setting up secure boot auto-enrollment")
+        for argv in autoEnrollCommands() { try context.run(argv, in: s) }
+        for db in ["PK", "KEK", "db"] { chmod(Path.join(keys, "\(db).auth"), 0o600) }
     }
 
     /// The arguments that make ukify sign what it builds, and for a UKI (`kernel`) the kernel in

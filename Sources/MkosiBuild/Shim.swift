@@ -11,15 +11,23 @@ import MkosiCore
 enum Shim {
     /// Where shim looks for the boot loader it starts, relative to the image root.
     static func secondStage(_ config: Config) -> String {
-        config.distribution == .opensuse ? "efi/EFI/BOOT/grub.EFI" : "efi/EFI/BOOT/grub\(config.architecture.efiName ?? "x64").EFI"
+        "efi/" + secondStageOnESP(config)
     }
 
-    static func install(_ context: BuildContext) throws {
+    /// Where shim looks for the boot loader it starts, relative to the ESP.
+    static func secondStageOnESP(_ config: Config) -> String {
+        config.distribution == .opensuse ? "EFI/BOOT/grub.EFI" : "EFI/BOOT/grub\(config.architecture.efiName ?? "x64").EFI"
+    }
+
+    /// Installs shim and MokManager into `esp`, the host path of the ESP's tree (the image's
+    /// `/efi` unless given; `Format=esp` builds its own).
+    static func install(_ context: BuildContext, esp: String? = nil) throws {
         let config = context.config
         guard Boot.wantEFI(config), config[.shimBootloader] != .none, let arch = config.architecture.efiName,
-              !Boot.kernels(context).isEmpty || config[.bootable] == .enabled else { return }
-        let destination = "efi/EFI/BOOT/BOOT\(arch.uppercased()).EFI"
-        try FS.makeDirectories(Path.dirname(Path.join(context.root, destination)), mode: 0o700)
+              !Boot.kernels(context).isEmpty || config[.bootable] == .enabled || config.format == .esp else { return }
+        let esp = esp ?? Path.join(context.root, "efi")
+        let destination = Path.join(esp, "EFI/BOOT/BOOT\(arch.uppercased()).EFI")
+        try FS.makeDirectories(Path.dirname(destination), mode: 0o700)
         try installBinary(context, name: "shim",
                           signed: ["usr/lib/shim/shim\(arch).efi.signed.latest", "usr/lib/shim/shim\(arch).efi.signed",
                                    "boot/efi/EFI/*/shim\(arch).efi", "usr/share/efi/*/shim.efi"],
@@ -33,8 +41,8 @@ enum Shim {
     }
 
     /// Copies the first of `signed` (or `unsigned`, then signed with `SecureBoot=`) found in the
-    /// image to `target`, a file or a directory (then under its own name, `.efi` for the
-    /// `.efi.signed` names), both relative to the image root.
+    /// image (patterns relative to its root) to `target`, a host path of a file or a directory
+    /// (then under its own name, `.efi` for the `.efi.signed` names).
     static func installBinary(_ context: BuildContext, name: String, signed: [String], unsigned: [String], to target: String) throws {
         let config = context.config
         let wantSigned = config[.shimBootloader] == .signed
@@ -46,21 +54,22 @@ enum Shim {
                 continue
             }
             var output = target
-            if FS.isDirectory(Path.join(context.root, target)) {
+            if FS.isDirectory(target) {
                 var file = Path.basename(relative)
                 if let dot = file.firstIndex(of: "."), String(file[dot...]) != ".efi" { file = String(file[..<dot]) + ".efi" }
                 output = Path.join(target, file)
             }
+            let shown = "/EFI/" + Path.basename(Path.dirname(output)) + "/" + Path.basename(output)
             if !wantSigned && SecureBoot.enabled(config) {
-                Log.info("Signing and installing the unsigned \(name) EFI binary /\(relative) to /\(output)")
-                try SecureBoot.sign(context, input: source, output: Path.join(context.root, output))
+                Log.info("Signing and installing the unsigned \(name) EFI binary /\(relative) as \(shown) on the ESP")
+                try SecureBoot.sign(context, input: source, output: output)
             } else {
-                Log.info("Installing the \(wantSigned ? "signed" : "unsigned") \(name) EFI binary /\(relative) to /\(output)")
-                try HostCommand.run(["cp", source, Path.join(context.root, output)])
+                Log.info("Installing the \(wantSigned ? "signed" : "unsigned") \(name) EFI binary /\(relative) as \(shown) on the ESP")
+                try HostCommand.run(["cp", source, output])
             }
             return
         }
-        if config[.bootable] == .enabled {
+        if config[.bootable] == .enabled || config.format == .esp {
             throw MkosiError(.config, "Couldn't find \(wantSigned ? "a signed" : "an unsigned") \(name) EFI binary installed in the image",
                              hint: config.distribution.isAptDistribution ? "Add \(wantSigned ? "shim-signed" : "shim-unsigned") to Packages=" : "Add shim to Packages=")
         }

@@ -9,8 +9,9 @@ enum Tools {
     static let minimumSystemd = 254
 
     /// Fails with a hint towards `ToolsTree=default` when systemd tool `name` is missing or
-    /// older than `minimumSystemd`.
-    static func requireSystemd(_ name: String, _ context: BuildContext) throws {
+    /// older than `minimumSystemd`; returns its version.
+    @discardableResult
+    static func requireSystemd(_ name: String, _ context: BuildContext) throws -> Int {
         let where_ = context.toolsTree.map { "the tools tree \($0)" } ?? "the host"
         let hint = context.toolsTree == nil ? "Set ToolsTree=default to build with the tools of a current Debian tree"
             : "Add a newer systemd to the tools tree (ToolsTreePackages=, ToolsTreeRelease=)"
@@ -27,6 +28,7 @@ enum Tools {
             throw MkosiError(.missingTool, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
                              hint: hint)
         }
+        return version
     }
 
     /// Whether systemd tool `name` is there and new enough (`requireSystemd` without the error).

@@ -264,9 +264,12 @@ extension BuildIntegrationTests {
 
 extension BuildIntegrationTests {
     /// Format=uki (the whole image as the UKI's initrd) and Format=esp (an ESP-only disk with
-    /// systemd-boot and that UKI); the second build starts from the first one's cached packages.
+    /// systemd-boot and that UKI, with Secure Boot auto-enrolment keys written by efitools, then
+    /// with Debian's signed shim and grub chainloading the UKI); the ESP builds start from the
+    /// first one's cached packages.
     @Test func ukiAndESPFormats() throws {
         let p = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=uki\n[Content]\nPackages=systemd linux-image-amd64\n"
+                                + "  grub-efi-amd64-signed\n  shim-signed\n"
                                 + "[Build]\nIncremental=yes\nCacheDirectory=cache\nToolsTree=\(Self.toolsTree)\n"])
         try FileManager.default.createDirectory(atPath: p.dir + "/cache", withIntermediateDirectories: true)
         let uki = try Shell.run([mkosi, "build"], cwd: p.dir)
@@ -276,10 +279,32 @@ extension BuildIntegrationTests {
         try efi.close()
         #expect(magic == Data("MZ".utf8), "image.efi is not a PE file")
 
-        let esp = try Shell.run([mkosi, "-f", "-t", "esp", "build"], cwd: p.dir)
+        #expect(try Shell.run([mkosi, "genkey"], cwd: p.dir).status == 0)
+        let esp = try Shell.run([mkosi, "-f", "-t", "esp", "--secure-boot=yes", "build"], cwd: p.dir)
         #expect(esp.status == 0, "\(esp.stderr.suffix(3000))")
         #expect(esp.stderr.contains("Reusing the cached image"))
         #expect(try Self.partitions(p.dir + "/image.raw").map(\.type) == [Self.espType])
+        // sbvarsign's updates are EFI_VARIABLE_AUTHENTICATION_2: a time stamp, then a WIN_CERTIFICATE
+        // of type EFI_CERT_TYPE_PKCS7_GUID (0x0EF1).
+        let keys = "for f in PK KEK db; do mcopy -n -i \"$0@@$1\" ::/loader/keys/auto/$f.auth /tmp/$f.auth "
+            + "&& echo \"$f $(od -A n -t x1 -j 22 -N 2 /tmp/$f.auth | tr -d ' ')\"; done; mdir -/ -b -i \"$0@@$1\" ::"
+        let espStart = try Self.partitionExtents(p.dir + "/image.raw").first?.offset ?? 0
+        let k = try Shell.run([mkosi, "box", "--", "sh", "-c", keys, p.dir + "/image.raw", String(espStart)], cwd: p.dir)
+        #expect(k.stdout.contains("PK f10e\nKEK f10e\ndb f10e\n"), "no auto-enrolment keys: \(k.stdout) \(k.stderr.suffix(500))")
+        #expect(k.stdout.contains("::/EFI/systemd/systemd-bootx64.efi"), "\(k.stdout)")
+
+        let grub = try Shell.run([mkosi, "-f", "-t", "esp", "--bootloader=grub-signed", "--shim-bootloader=signed", "build"], cwd: p.dir)
+        #expect(grub.status == 0, "\(grub.stderr.suffix(3000))")
+        #expect(grub.stderr.contains("Installing the signed grub EFI binary /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed as /EFI/BOOT/grubx64.EFI"),
+                "\(grub.stderr.suffix(2000))")
+        #expect(grub.stderr.contains("Installing the signed shim EFI binary /usr/lib/shim/shimx64.efi.signed as /EFI/BOOT/BOOTX64.EFI"))
+        let list = "mdir -/ -b -i \"$0@@$1\" ::; mtype -i \"$0@@$1\" ::/grub/grub.cfg ::/EFI/debian/grub.cfg"
+        let l = try Shell.run([mkosi, "box", "--", "sh", "-c", list, p.dir + "/image.raw", String(espStart)], cwd: p.dir)
+        for expected in ["::/EFI/BOOT/BOOTX64.EFI", "::/EFI/BOOT/mmx64.efi", "::/EFI/BOOT/grubx64.EFI", "::/EFI/Linux/debian-",
+                         "chainloader /EFI/Linux/debian-", "configfile /grub/grub.cfg"] {
+            #expect(l.stdout.contains(expected), "\(expected) missing: \(l.stdout) \(l.stderr.suffix(500))")
+        }
+        #expect(!l.stdout.contains("::/EFI/systemd/"), "systemd-boot on a grub ESP: \(l.stdout)")
         #expect(p.leftovers().isEmpty)
     }
 }

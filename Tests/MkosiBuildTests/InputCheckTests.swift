@@ -162,7 +162,8 @@ import Testing
         #expect(old.contains("this host has systemd 252"), "\(old)")
         #expect(try disk.failure(facts: Facts(tools: ["systemd-repart": 257])) == nil)
 
-        // SecureBootAutoEnroll= needs bootctl 257; the location is where secure boot was asked for.
+        // SecureBootAutoEnroll= needs bootctl 257, or efitools to write the keys instead, as
+        // upstream; the location is where secure boot was asked for.
         let enroll = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n[Content]\nBootable=yes\n"
                                     + "[Validation]\nSecureBoot=yes\nSecureBootKey=sb.key\nSecureBootCertificate=sb.crt\n",
                                   "sb.key": "k", "sb.crt": "c"])
@@ -171,9 +172,18 @@ import Testing
         var older = all
         older["bootctl"] = 256
         let bootctl = try #require(try enroll.failure(facts: Facts(tools: older)))
-        #expect(bootctl.contains("mkosi.conf:9: SecureBoot= needs bootctl from systemd 257 or newer to set up systemd-boot secure boot auto-enrollment"),
-                "\(bootctl)")
+        #expect(bootctl.contains("mkosi.conf:9: SecureBoot= needs sbsiglist to set up systemd-boot secure boot auto-enrollment "
+                                 + "(bootctl older than systemd 257 cannot), and this host does not have it"), "\(bootctl)")
         #expect(try enroll.failure(["--secure-boot-auto-enroll=no"], facts: Facts(tools: older)) == nil)
+        var efitools = older
+        for tool in ["sbsiglist", "sbvarsign", "openssl"] { efitools[tool] = 0 }
+        #expect(try enroll.failure(facts: Facts(tools: efitools)) == nil)
+        // Format=esp installs systemd-boot without bootctl: efitools write the keys.
+        let esp = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=esp\n"
+                                + "[Validation]\nSecureBoot=yes\nSecureBootKey=sb.key\nSecureBootCertificate=sb.crt\n",
+                               "sb.key": "k", "sb.crt": "c"])
+        #expect(try esp.failure(facts: Facts(tools: all.merging(["systemd-repart": 257]) { a, _ in a }))?.contains("needs sbsiglist") == true)
+        #expect(try esp.failure(facts: Facts(tools: efitools.merging(["systemd-repart": 257]) { a, _ in a })) == nil)
         var noSigner = all
         noSigner["systemd-sbsign"] = nil
         #expect(try enroll.failure(facts: Facts(tools: noSigner))?.contains("needs systemd-sbsign or sbsign to sign EFI binaries for SecureBoot=yes, and this host has neither") == true)
