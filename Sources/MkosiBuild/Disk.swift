@@ -84,7 +84,8 @@ public enum Disk {
     /// XBOOTLDR partitions deferred when `deferESP`; a second pass fills them. Returns the
     /// partitions.
     ///
-    /// `Verity=`: the verity key and certificate are passed for `auto` and `signed`; `defer`
+    /// `Verity=`: the verity key and certificate (files, or from an engine or provider, see
+    /// `SigningKey`) are passed for `auto` and `signed`; `defer`
     /// leaves the signature partitions empty (deferred) and `hash` leaves them out; `signed`
     /// fails when no signature partition was made. With `split` each partition is also written
     /// to a file of its own (`SplitArtifacts=partitions`), compressed per `CompressOutput=`.
@@ -118,15 +119,8 @@ public enum Disk {
             s.bind(passphrase, "/work/passphrase", readOnly: true)
             argv.append("--key-file=/work/passphrase")
         }
-        if verity == .auto || verity == .signed {
-            if let key = config[.verityKey], FS.exists(key) {
-                s.bind(key, "/work/verity.key", readOnly: true)
-                argv.append("--private-key=/work/verity.key")
-            }
-            if let certificate = config[.verityCertificate] {
-                s.bind(certificate, "/work/verity.crt", readOnly: true)
-                argv.append("--certificate=/work/verity.crt")
-            }
+        if verity == .auto || verity == .signed, let key = SigningKey.verity(config) {
+            argv += key.systemdArguments(&s)
         }
         for (n, dir) in definitions.enumerated() {
             s.bind(dir, "/work/repart/\(n)", readOnly: true)

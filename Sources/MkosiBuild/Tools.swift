@@ -29,4 +29,11 @@ enum Tools {
                              hint: hint)
         }
     }
+
+    /// The systemd version of the tools' `tool` (a name on the search path or a path), from its
+    /// `--version` (`systemd 257 (257.9-1~deb13u1)`, `ukify 257`); nil when it cannot be told.
+    static func systemdVersion(_ tool: String, _ context: BuildContext) -> Int? {
+        let output = try? context.capture([tool, "--version"], in: context.bareToolsSandbox())
+        return output.flatMap(HostInputFacts.parseSystemdVersion)
+    }
 }
