@@ -113,6 +113,11 @@ public enum Disk {
             argv.append("--exclude-partitions=" + signatureTypes.joined(separator: ","))
         }
         if split { argv.append("--split=yes") }
+        if config.format == .disk && !split && (!first || !deferESP) {
+            let grubBIOS = (try? Grub.wantBIOS(context)) ?? false
+            argv += elToritoArguments(config, repartVersion: Tools.systemdVersion("systemd-repart", context), grubBIOS: grubBIOS,
+                                      esp: hasESP(definitions))
+        }
         if config.architecture != .native { argv.append("--architecture=\(config.architecture.rawValue)") }
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         if let passphrase = config[.passphrase] {
@@ -151,6 +156,34 @@ public enum Disk {
         }
         try writeSplitArtifacts(context, partitions: partitions)
         return partitions
+    }
+
+    /// `ElTorito=` for the pass that writes the ESP of a `Format=disk` image: a boot catalog
+    /// pointing at the ESP, with the ISO 9660 identifiers given. `auto` adds it when repart has
+    /// it (261 or newer) and grub is not installed for BIOS (grub-bios-setup takes the ISO 9660
+    /// header for a file system and refuses to embed itself), as upstream; `yes` with an older
+    /// repart was refused before the build (`InputCheck`). Beyond upstream, `auto` also wants an
+    /// ESP (`esp`): the catalog boots the ESP, and without one repart fails when the first
+    /// partition starts where the ISO 9660 descriptors go.
+    static func elToritoArguments(_ config: Config, repartVersion: Int?, grubBIOS: Bool, esp: Bool) -> [String] {
+        let wanted = config[.elTorito] == .enabled || (config[.elTorito] == .auto && !grubBIOS && esp)
+        guard wanted, (repartVersion ?? 0) >= 261 else { return [] }
+        var argv = ["--el-torito=yes"]
+        if let system = config[.elToritoSystem] { argv.append("--el-torito-system=\(system)") }
+        if let volume = config[.elToritoVolume] { argv.append("--el-torito-volume=\(volume)") }
+        if let publisher = config[.elToritoPublisher] { argv.append("--el-torito-publisher=\(publisher)") }
+        return argv
+    }
+
+    /// Whether one of the definitions in `definitions` makes an ESP.
+    static func hasESP(_ definitions: [String]) -> Bool {
+        definitions.contains { dir in
+            ((try? FS.listDirectory(dir)) ?? []).contains { name in
+                name.hasSuffix(".conf") && ((try? FS.readText(Path.join(dir, name))) ?? "").split(separator: "\n").contains {
+                    String($0).trimmed() == "Type=esp"
+                }
+            }
+        }
     }
 
     /// `SplitArtifacts=roothash`: `<Output>.roothash`, the verity root hash (or /usr hash).

@@ -212,6 +212,9 @@ public enum InputCheck {
         if format == .disk || format == .esp {
             add(["systemd-repart"], systemd: Tools.minimumSystemd, "build Format=\(format.rawValue) images", .outputFormat)
         }
+        if format == .disk && config[.elTorito] == .enabled {
+            add(["systemd-repart"], systemd: 261, "add an El Torito boot catalog", .elTorito)
+        }
         let ukify = ["ukify", "/usr/lib/systemd/ukify"]
         let profiles = config[.unifiedKernelImageProfiles]
         if !profiles.isEmpty && (efi || ukiFormat) {
