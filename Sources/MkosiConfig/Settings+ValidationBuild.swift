@@ -441,7 +441,7 @@ extension Settings {
                 scope: .universal,
                 long: "--use-subvolumes",
                 metavar: "FEATURE",
-                support: .notYet(.warn),
+                support: .honoured,
                 help: "btrfs subvolumes/snapshots for tree copies"),
         Setting("RepartOffline",
                 .build,
