@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
+#include <linux/btrfs.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -246,4 +248,68 @@ int mkosi_is_on_tmpfs(const char *path) {
     if (statfs(path, &st) < 0)
         return -1;
     return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+}
+
+int mkosi_is_on_btrfs(const char *path) {
+        struct statfs st;
+        if (statfs(path, &st) < 0)
+                return -1;
+        return st.f_type == BTRFS_SUPER_MAGIC;
+}
+
+/* Opens the parent directory of `path` and points `name` at its last component. */
+static int open_parent(const char *path, char *copy, size_t size, const char **name) {
+        if (strlen(path) >= size) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        strcpy(copy, path);
+        char *slash = strrchr(copy, '/');
+        if (!slash || slash[1] == 0) {
+                errno = EINVAL;
+                return -1;
+        }
+        *name = path + (slash - copy) + 1;
+        if (slash == copy)
+                return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        *slash = 0;
+        return open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int mkosi_btrfs_subvolume_create(const char *path) {
+        char copy[PATH_MAX];
+        const char *name;
+        int dir = open_parent(path, copy, sizeof(copy), &name);
+        if (dir < 0)
+                return -1;
+        struct btrfs_ioctl_vol_args args = {};
+        strncpy(args.name, name, BTRFS_PATH_NAME_MAX);
+        int r = ioctl(dir, BTRFS_IOC_SUBVOL_CREATE, &args);
+        int saved = errno;
+        close(dir);
+        errno = saved;
+        return r < 0 ? -1 : 0;
+}
+
+int mkosi_btrfs_subvolume_snapshot(const char *source, const char *target) {
+        char copy[PATH_MAX];
+        const char *name;
+        int src = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (src < 0)
+                return -1;
+        int dir = open_parent(target, copy, sizeof(copy), &name);
+        if (dir < 0) {
+                int saved = errno;
+                close(src);
+                errno = saved;
+                return -1;
+        }
+        struct btrfs_ioctl_vol_args_v2 args = { .fd = src };
+        strncpy(args.name, name, BTRFS_SUBVOL_NAME_MAX);
+        int r = ioctl(dir, BTRFS_IOC_SNAP_CREATE_V2, &args);
+        int saved = errno;
+        close(dir);
+        close(src);
+        errno = saved;
+        return r < 0 ? -1 : 0;
 }

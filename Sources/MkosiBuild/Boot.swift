@@ -159,9 +159,10 @@ enum Boot {
         var env = context.baseEnvironment()
         env["SYSTEMD_ESP_PATH"] = "/efi"
         env["SYSTEMD_XBOOTLDR_PATH"] = "/boot"
-        let s = SecureBoot.sandbox(context, context.toolsSandbox())
+        var s = context.toolsSandbox()
+        let enrol = SecureBoot.bootctlArguments(context, bootctlVersion: bootctlVersion, sandbox: &s)
         try context.run(["bootctl", "install", "--root=/buildroot", "--install-source=image", "--all-architectures",
-                         "--no-variables"] + SecureBoot.bootctlArguments(context, bootctlVersion: bootctlVersion), in: s, environment: env)
+                         "--no-variables"] + enrol, in: s, environment: env)
         unlink(Path.join(context.root, "efi/loader/random-seed"))
         if SecureBoot.autoEnroll(config, bootctlVersion: bootctlVersion) == .efitools {
             try SecureBoot.writeAutoEnrollKeys(context, esp: Path.join(context.root, "efi"))

@@ -66,7 +66,8 @@ public final class BuildContext: InstallerContext {
 
         ownedWorkspace = try Workspace.create(in: config.workspaceDirectoryOrDefault, prefix: "mkosi-workspace")
         do {
-            for dir in [root, staging, sandboxTree + "/etc", artifacts] { try FS.makeDirectories(dir) }
+            try Subvolumes.makeTree(root, config[.useSubvolumes])
+            for dir in [staging, sandboxTree + "/etc", artifacts] { try FS.makeDirectories(dir) }
             chmod(root, 0o755)
         } catch {
             ownedWorkspace.remove()

@@ -84,7 +84,8 @@ public enum Disk {
     /// XBOOTLDR partitions deferred when `deferESP`; a second pass fills them. Returns the
     /// partitions.
     ///
-    /// `Verity=`: the verity key and certificate are passed for `auto` and `signed`; `defer`
+    /// `Verity=`: the verity key and certificate (files, or from an engine or provider, see
+    /// `SigningKey`) are passed for `auto` and `signed`; `defer`
     /// leaves the signature partitions empty (deferred) and `hash` leaves them out; `signed`
     /// fails when no signature partition was made. With `split` each partition is also written
     /// to a file of its own (`SplitArtifacts=partitions`), compressed per `CompressOutput=`.
@@ -117,6 +118,11 @@ public enum Disk {
             argv.append("--exclude-partitions=" + signatureTypes.joined(separator: ","))
         }
         if split { argv.append("--split=yes") }
+        if config.format == .disk && !split && (!first || !deferESP) {
+            let grubBIOS = (try? Grub.wantBIOS(context)) ?? false
+            argv += elToritoArguments(config, repartVersion: Tools.systemdVersion("systemd-repart", context), grubBIOS: grubBIOS,
+                                      esp: hasESP(definitions))
+        }
         if config.architecture != .native { argv.append("--architecture=\(config.architecture.rawValue)") }
         if let sectorSize = config[.sectorSize] { argv.append("--sector-size=\(sectorSize)") }
         if tabs { argv += tabArguments(repartVersion: repartVersion(context)) }
@@ -124,15 +130,8 @@ public enum Disk {
             s.bind(passphrase, "/work/passphrase", readOnly: true)
             argv.append("--key-file=/work/passphrase")
         }
-        if verity == .auto || verity == .signed {
-            if let key = config[.verityKey], FS.exists(key) {
-                s.bind(key, "/work/verity.key", readOnly: true)
-                argv.append("--private-key=/work/verity.key")
-            }
-            if let certificate = config[.verityCertificate] {
-                s.bind(certificate, "/work/verity.crt", readOnly: true)
-                argv.append("--certificate=/work/verity.crt")
-            }
+        if verity == .auto || verity == .signed, let key = SigningKey.verity(config) {
+            argv += key.systemdArguments(&s)
         }
         for (n, dir) in definitions.enumerated() {
             s.bind(dir, "/work/repart/\(n)", readOnly: true)
@@ -183,8 +182,7 @@ public enum Disk {
 
     /// The major version of the tools' systemd-repart; 0 when it cannot be told.
     static func repartVersion(_ context: BuildContext) -> Int {
-        let output = try? context.capture(["systemd-repart", "--version"], in: context.bareToolsSandbox())
-        return output.flatMap(HostInputFacts.parseSystemdVersion) ?? 0
+        Tools.systemdVersion("systemd-repart", context) ?? 0
     }
 
     /// What systemd-repart's environment gets for the file systems it makes, as upstream: ext4
@@ -205,6 +203,34 @@ public enum Disk {
         guard !canOrphanFile(target, release), canOrphanFile(tools.distribution, tools.release),
               !configured.contains(where: { $0.0 == variable }) else { return [:] }
         return [variable: "-O ^orphan_file"]
+    }
+
+    /// `ElTorito=` for the pass that writes the ESP of a `Format=disk` image: a boot catalog
+    /// pointing at the ESP, with the ISO 9660 identifiers given. `auto` adds it when repart has
+    /// it (261 or newer) and grub is not installed for BIOS (grub-bios-setup takes the ISO 9660
+    /// header for a file system and refuses to embed itself), as upstream; `yes` with an older
+    /// repart was refused before the build (`InputCheck`). Beyond upstream, `auto` also wants an
+    /// ESP (`esp`): the catalog boots the ESP, and without one repart fails when the first
+    /// partition starts where the ISO 9660 descriptors go.
+    static func elToritoArguments(_ config: Config, repartVersion: Int?, grubBIOS: Bool, esp: Bool) -> [String] {
+        let wanted = config[.elTorito] == .enabled || (config[.elTorito] == .auto && !grubBIOS && esp)
+        guard wanted, (repartVersion ?? 0) >= 261 else { return [] }
+        var argv = ["--el-torito=yes"]
+        if let system = config[.elToritoSystem] { argv.append("--el-torito-system=\(system)") }
+        if let volume = config[.elToritoVolume] { argv.append("--el-torito-volume=\(volume)") }
+        if let publisher = config[.elToritoPublisher] { argv.append("--el-torito-publisher=\(publisher)") }
+        return argv
+    }
+
+    /// Whether one of the definitions in `definitions` makes an ESP.
+    static func hasESP(_ definitions: [String]) -> Bool {
+        definitions.contains { dir in
+            ((try? FS.listDirectory(dir)) ?? []).contains { name in
+                name.hasSuffix(".conf") && ((try? FS.readText(Path.join(dir, name))) ?? "").split(separator: "\n").contains {
+                    String($0).trimmed() == "Type=esp"
+                }
+            }
+        }
     }
 
     /// `SplitArtifacts=roothash`: `<Output>.roothash`, the verity root hash (or /usr hash).

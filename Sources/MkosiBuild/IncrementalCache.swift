@@ -121,10 +121,10 @@ public struct IncrementalCache {
         try FS.writeAtomically(p.manifest, manifest)
     }
 
-    /// `cp -a` with reflinks where the file system has them.
+    /// A btrfs snapshot, or `cp -a` with reflinks where the file system has them
+    /// (`UseSubvolumes=`, see `Subvolumes`).
     func copyTree(_ from: String, to: String) throws {
-        try FS.makeDirectories(to)
-        try HostCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", from, to])
+        try Subvolumes.copyTree(from, to: to, config[.useSubvolumes])
     }
 }
 

@@ -144,8 +144,10 @@ public enum InputCheck {
             }
         }
         if config[.signExpectedPCR] != .disabled, let key = config[.signExpectedPCRKey], config[.signExpectedPCRCertificate] != nil {
-            add(.readableFile, key, .signExpectedPCRKey)
-            if let certificate = config[.signExpectedPCRCertificate] { add(.readableFile, certificate, .signExpectedPCRCertificate) }
+            if config[.signExpectedPCRKeySource].type == .file { add(.readableFile, key, .signExpectedPCRKey) }
+            if let certificate = config[.signExpectedPCRCertificate], config[.signExpectedPCRCertificateSource].type == .file {
+                add(.readableFile, certificate, .signExpectedPCRCertificate)
+            }
         }
         if config.format.isPartitionedImage && [.auto, .signed].contains(config[.verity]) {
             if let key = config[.verityKey], config[.verityKeySource].type == .file { add(.readableFile, key, .verityKey) }
@@ -163,7 +165,7 @@ public enum InputCheck {
            let key = config[.secureBootKey], let certificate = config[.secureBootCertificate] {
             pairs.append((.secureBootKey, key, certificate))
         }
-        if config[.bootable] != .disabled && config[.signExpectedPCR] != .disabled,
+        if config[.bootable] != .disabled && config[.signExpectedPCR] != .disabled, config[.signExpectedPCRKeySource].type == .file,
            let key = config[.signExpectedPCRKey], let certificate = config[.signExpectedPCRCertificate] {
             pairs.append((.signExpectedPCRKey, key, certificate))
         }
@@ -213,6 +215,9 @@ public enum InputCheck {
         let bootable = ukiFormat || (efi && config[.bootable] == .enabled)
         if format == .disk || format == .esp {
             add(["systemd-repart"], systemd: Tools.minimumSystemd, "build Format=\(format.rawValue) images", .outputFormat)
+        }
+        if format == .disk && config[.elTorito] == .enabled {
+            add(["systemd-repart"], systemd: 261, "add an El Torito boot catalog", .elTorito)
         }
         let ukify = ["ukify", "/usr/lib/systemd/ukify"]
         let profiles = config[.unifiedKernelImageProfiles]
@@ -277,6 +282,7 @@ public enum InputCheck {
                                     hint: "Portable service images are always full images and cannot be overlay images; "
                                         + "see https://systemd.io/PORTABLE_SERVICES/#extension-images for extending them")
         }
+        try refuseKeySources(config, at: { at($0) })
         if config[.verity] == .signed {
             if config[.verityKey] == nil {
                 throw MkosiError.config("Verity=signed\(at(.verity)) is enabled but no verity key is configured (VerityKey=)", hint: genkey)
@@ -293,6 +299,25 @@ public enum InputCheck {
         ] where enabled {
             guard key != nil else { throw MkosiError.config("\(what) is enabled but no private key is configured", hint: genkey) }
             guard certificate != nil else { throw MkosiError.config("\(what) is enabled but no certificate is configured", hint: genkey) }
+        }
+    }
+
+    /// Key and certificate sources the signing tools cannot take: ukify signs a UKI and its PCR
+    /// predictions with one engine or provider, so the Secure Boot and expected PCR sources must
+    /// agree when both sign (upstream refuses them differing at all); sbsign takes no provider.
+    static func refuseKeySources(_ config: Config, at: (SettingKey<KeySource>) -> String) throws {
+        if config[.secureBoot], config[.signExpectedPCR] != .disabled, config[.secureBootKey] != nil, config[.signExpectedPCRKey] != nil {
+            for (secureBoot, pcr) in [(SettingKey<KeySource>.secureBootKeySource, SettingKey<KeySource>.signExpectedPCRKeySource),
+                                      (.secureBootCertificateSource, .signExpectedPCRCertificateSource)]
+            where config[secureBoot] != config[pcr] {
+                throw MkosiError.config("\(secureBoot.setting.name)=\(config[secureBoot].argument)\(at(secureBoot)) and "
+                                        + "\(pcr.setting.name)=\(config[pcr].argument)\(at(pcr)) differ",
+                                        hint: "ukify signs the UKI and its PCR predictions with one source: make them the same")
+            }
+        }
+        if config[.secureBoot], config[.secureBootSignTool] == .sbsign, let refusal = SecureBoot.sbsignRefusal(config) {
+            throw MkosiError.config(refusal + " (SecureBootSignTool=sbsign)",
+                                    hint: "Use SecureBootSignTool=systemd-sbsign or auto")
         }
     }
 

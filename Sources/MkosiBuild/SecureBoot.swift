@@ -11,8 +11,10 @@ import MkosiSandbox
 /// (`PK`, `KEK`, `db`) on the ESP for systemd-boot to enrol; `SignExpectedPcr=` adds signed PCR 11
 /// predictions to UKIs.
 ///
-/// Keys are files (key sources from an OpenSSL engine or provider are refused when the
-/// configuration is checked); they are bound read-only into the tools' sandbox.
+/// Keys and certificates are files bound read-only into the tools' sandbox, or come from an
+/// OpenSSL engine or provider (`SecureBootKeySource=`, `SecureBootCertificateSource=`,
+/// `SignExpectedPcrKeySource=`, ...; see `SigningKey`): systemd-sbsign, bootctl and ukify get the
+/// sources, sbsign only an engine (it knows no providers).
 enum SecureBoot {
     static let keyInSandbox = "/work/secure-boot.key", certificateInSandbox = "/work/secure-boot.crt"
 
@@ -36,6 +38,9 @@ enum SecureBoot {
                 throw MkosiError.config("SecureBoot= needs systemd-sbsign or sbsign, and the tools have neither",
                                         hint: "Install systemd (257 or newer) or sbsigntool in the tools tree, or use ToolsTree=default")
             }
+            if let refusal = sbsignRefusal(context.config) {
+                throw MkosiError.config(refusal, hint: "Use systemd-sbsign (systemd 257 or newer in the tools tree)")
+            }
             return "sbsign"
         }
     }
@@ -46,25 +51,40 @@ enum SecureBoot {
             ?? (FS.isExecutable(context.toolsRoot + "/usr/lib/systemd/systemd-sbsign") ? "/usr/lib/systemd/systemd-sbsign" : nil)
     }
 
-    /// The sandbox with the key and certificate bound in.
+    /// Why sbsign cannot sign with these sources (it takes an engine, no provider), or nil.
+    static func sbsignRefusal(_ config: Config) -> String? {
+        if config[.secureBootKeySource].type == .provider {
+            return "SecureBootKeySource=\(config[.secureBootKeySource].argument) needs systemd-sbsign: sbsign takes no OpenSSL provider"
+        }
+        if config[.secureBootCertificateSource].type != .file {
+            return "SecureBootCertificateSource=\(config[.secureBootCertificateSource].argument) needs systemd-sbsign: sbsign reads certificates from files only"
+        }
+        return nil
+    }
+
+    /// The sandbox with the key and certificate bound in (and what a token needs).
     static func sandbox(_ context: BuildContext, _ base: Sandbox) -> Sandbox {
         var s = base
-        if let key = context.config[.secureBootKey] { s.bind(key, keyInSandbox, readOnly: true) }
-        if let certificate = context.config[.secureBootCertificate] { s.bind(certificate, certificateInSandbox, readOnly: true) }
+        _ = SigningKey.secureBoot(context.config)?.prepare(&s)
         return s
     }
 
     /// Signs the PE file `input` into `output` (host paths; they may be the same).
     static func sign(_ context: BuildContext, input: String, output: String) throws {
         let tool = try tool(context)
-        var s = sandbox(context, context.bareToolsSandbox())
+        guard let signer = SigningKey.secureBoot(context.config) else { return }
+        var s = context.bareToolsSandbox()
         s.bind(input, "/work/unsigned.efi", readOnly: true)
         s.bind(Path.dirname(output), "/work/signed")
         let target = "/work/signed/\(Path.basename(output)).mkosi-signing"
-        let argv = tool == "systemd-sbsign"
-            ? [systemdSbsign(context) ?? "systemd-sbsign", "sign", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)",
-               "--output=\(target)", "/work/unsigned.efi"]
-            : ["sbsign", "--key", keyInSandbox, "--cert", certificateInSandbox, "--output", target, "/work/unsigned.efi"]
+        let argv: [String]
+        if tool == "systemd-sbsign" {
+            argv = [systemdSbsign(context) ?? "systemd-sbsign", "sign"] + signer.systemdArguments(&s) + ["--output=\(target)", "/work/unsigned.efi"]
+        } else {
+            let (key, certificate) = signer.prepare(&s)
+            let engine = signer.keySource.type == .engine ? ["--engine", signer.keySource.source] : []
+            argv = ["sbsign"] + engine + ["--key", key, "--cert", certificate, "--output", target, "/work/unsigned.efi"]
+        }
         let staged = output + ".mkosi-signing"
         defer { unlink(staged) }
         try context.run(argv, in: s)
@@ -91,10 +111,12 @@ enum SecureBoot {
         return (bootctlVersion ?? 0) >= 257 ? .bootctl : .efitools
     }
 
-    /// The arguments of `bootctl install` (257 or newer) that write the auto-enrolment keys.
-    static func bootctlArguments(_ context: BuildContext, bootctlVersion: Int) -> [String] {
-        guard autoEnroll(context.config, bootctlVersion: bootctlVersion) == .bootctl else { return [] }
-        return ["--secure-boot-auto-enroll=yes", "--private-key=\(keyInSandbox)", "--certificate=\(certificateInSandbox)"]
+    /// bootctl's auto-enrolment arguments when bootctl writes the keys (`autoEnroll`); `sandbox`
+    /// gets what the key and certificate need (`SigningKey`).
+    static func bootctlArguments(_ context: BuildContext, bootctlVersion: Int, sandbox s: inout Sandbox) -> [String] {
+        guard autoEnroll(context.config, bootctlVersion: bootctlVersion) == .bootctl,
+              let signer = SigningKey.secureBoot(context.config) else { return [] }
+        return ["--secure-boot-auto-enroll=yes"] + signer.systemdArguments(&s)
     }
 
     /// The commands that write `loader/keys/auto/{PK,KEK,db}.auth` into the directory bound at
@@ -130,14 +152,20 @@ enum SecureBoot {
     static func ukifyArguments(_ context: BuildContext, sandbox s: inout Sandbox, kernel: Bool = true) throws -> [String] {
         let config = context.config
         var argv: [String] = []
-        if enabled(config) {
-            s = sandbox(context, s)
-            argv += ["--signtool", try tool(context), "--secureboot-private-key", keyInSandbox,
-                     "--secureboot-certificate", certificateInSandbox] + (kernel ? ["--sign-kernel"] : [])
+        if enabled(config), let signer = SigningKey.secureBoot(config) {
+            let (key, certificate) = signer.prepare(&s)
+            argv += ["--signtool", try tool(context)] + ukifySources(signer)
+                + ["--secureboot-private-key", key, "--secureboot-certificate", certificate] + (kernel ? ["--sign-kernel"] : [])
         }
-        if kernel, wantSignedPCRs(context), let key = config[.signExpectedPCRKey] {
-            s.bind(key, "/work/pcr.key", readOnly: true)
-            argv += ["--pcr-banks", "sha256", "--pcr-private-key", "/work/pcr.key"]
+        if kernel, wantSignedPCRs(context), let signer = SigningKey.expectedPCR(config) {
+            let (key, certificate) = signer.prepare(&s)
+            argv += ["--pcr-banks", "sha256", "--pcr-private-key", key]
+            if signer.keySource.type != .file {
+                // ukify signs with one source for both (the settings are checked to agree) and,
+                // the public key being on the token, wants the certificate to embed.
+                if !enabled(config) { argv += ukifySources(signer) }
+                argv += [ukifyVersion(context) >= 258 ? "--pcr-certificate" : "--pcr-public-key", certificate]
+            }
         }
         return argv
     }
@@ -153,5 +181,23 @@ enum SecureBoot {
             return config[.signExpectedPCRKey] != nil && config[.signExpectedPCRCertificate] != nil
                 && (context.findTool("systemd-measure") != nil || FS.isExecutable(context.toolsRoot + "/usr/lib/systemd/systemd-measure"))
         }
+    }
+
+    /// ukify's options for `signer`'s sources (it names providers without `provider:`).
+    static func ukifySources(_ signer: SigningKey) -> [String] {
+        var argv: [String] = []
+        switch signer.keySource.type {
+        case .engine: argv += ["--signing-engine", signer.keySource.source]
+        case .provider: argv += ["--signing-provider", signer.keySource.source]
+        case .file: break
+        }
+        if signer.certificateSource.type == .provider { argv += ["--certificate-provider", signer.certificateSource.source] }
+        return argv
+    }
+
+    /// The systemd version of the tools' ukify (0 when it cannot be told).
+    static func ukifyVersion(_ context: BuildContext) -> Int {
+        let ukify = context.findTool("ukify") ?? "/usr/lib/systemd/ukify"
+        return Tools.systemdVersion(ukify, context) ?? 0
     }
 }

@@ -41,8 +41,10 @@ enum Tools {
         output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
     }
 
-    /// The systemd version of tool `name`; nil when it cannot be run.
-    static func systemdVersion(_ name: String, _ context: BuildContext) -> Int? {
-        (try? context.capture([name, "--version"], in: context.bareToolsSandbox())).map(parseVersion)
+    /// The systemd version of the tools' `tool` (a name on the search path or a path), from its
+    /// `--version` (`systemd 257 (257.9-1~deb13u1)`, `ukify 257`); nil when it cannot be told.
+    static func systemdVersion(_ tool: String, _ context: BuildContext) -> Int? {
+        let output = try? context.capture([tool, "--version"], in: context.bareToolsSandbox())
+        return output.flatMap(HostInputFacts.parseSystemdVersion)
     }
 }

@@ -203,6 +203,29 @@ public enum FS {
     /// determined.
     public static func isOnTmpfs(_ path: String) -> Bool { mkosi_is_on_tmpfs(path) == 1 }
 
+    /// Whether `path` lies on btrfs: false when it does not, or when that cannot be determined.
+    public static func isOnBtrfs(_ path: String) -> Bool { mkosi_is_on_btrfs(path) == 1 }
+
+    /// Whether `path` is a btrfs subvolume (a directory on btrfs with inode 256, which every
+    /// subvolume's top directory has).
+    public static func isSubvolume(_ path: String) -> Bool {
+        guard let st = lstat(path), st.isDirectory, st.inode == 256 else { return false }
+        return isOnBtrfs(path)
+    }
+
+    /// Creates the btrfs subvolume `path` (absolute). Throws with errno (`ENOTTY` off btrfs).
+    public static func createSubvolume(_ path: String) throws {
+        guard mkosi_btrfs_subvolume_create(path) == 0 else { throw systemError("Cannot create the btrfs subvolume \(path)") }
+    }
+
+    /// Snapshots the btrfs subvolume `source` as `target` (absolute, not existing, same file
+    /// system). Throws with errno.
+    public static func snapshotSubvolume(_ source: String, to target: String) throws {
+        guard mkosi_btrfs_subvolume_snapshot(source, target) == 0 else {
+            throw systemError("Cannot snapshot the btrfs subvolume \(source) as \(target)")
+        }
+    }
+
     /// A `MkosiError` for the current errno.
     public static func systemError(_ what: String) -> MkosiError {
         let code = errno

@@ -105,10 +105,12 @@ import Testing
         #expect(byName["TPM"]?.kind == .notApplicable)
         #expect(findings.count == 3)
 
-        let disk = try Project(["mkosi.conf": "[Runtime]\nTPM=yes\nRAM=2G\n[Output]\nFormat=disk\nElTorito=yes\n[Build]\nUseSubvolumes=yes\n"])
+        let disk = try Project(["mkosi.conf": "[Runtime]\nTPM=yes\nRAM=2G\n[Output]\nFormat=disk\nElTorito=yes\n[Build]\nUseSubvolumes=yes\n"
+                                    + "ProxyPeerCertificate=ca.pem\nForeignUIDRange=yes\n", "ca.pem": "x"])
         let f2 = SupportReport.findings(try disk.load(["build"]))
-        #expect(f2.map(\.setting.name) == ["ElTorito", "UseSubvolumes"], "RAM=2G is the default and TPM= honoured: neither is reported")
-        #expect(f2.first?.kind == .refused && f2.last?.kind == .unhonoured)
+        #expect(f2.map(\.setting.name) == ["ProxyPeerCertificate", "ForeignUIDRange"],
+                "RAM=2G is the default, TPM=, ElTorito= and UseSubvolumes= honoured: none is reported")
+        #expect(f2.first?.kind == .unhonoured && f2.last?.kind == .refused)
     }
 
     @Test func defaultsAndBuiltinImagesHaveNoFindings() throws {

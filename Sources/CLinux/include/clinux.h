@@ -26,6 +26,13 @@ int mkosi_unshare_network(void);
 /* 1 when `path` lies on a tmpfs or ramfs, 0 when it does not, -1 with errno set when statfs()
  * fails. */
 int mkosi_is_on_tmpfs(const char *path);
+/* 1 when `path` lies on btrfs, 0 when it does not, -1 with errno set when statfs() fails. */
+int mkosi_is_on_btrfs(const char *path);
+/* Creates the btrfs subvolume `path` (absolute; its parent exists on btrfs). 0, or -1 with errno. */
+int mkosi_btrfs_subvolume_create(const char *path);
+/* Snapshots the btrfs subvolume `source` as `target` (absolute, not existing, on the same file
+ * system). 0, or -1 with errno. */
+int mkosi_btrfs_subvolume_snapshot(const char *source, const char *target);
 /* Makes every permitted capability inheritable and ambient, so that a program executed next as a
  * user other than root keeps them (mkosi-sandbox without --become-root). 0, or -1 with errno. */
 int mkosi_raise_ambient_capabilities(void);
