@@ -177,7 +177,7 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("$KERNEL_INSTALL_LAYOUT must be set"), "\(r.stderr)")
         #expect(fake.recorded().isEmpty)
 
-        FileManager.default.createFile(atPath: fake.dir + "/fail", contents: nil)
+        _ = FileManager.default.createFile(atPath: fake.dir + "/fail", contents: nil)
         r = try fake.run(plugin, args, initrdGenerator: "mkosi")
         #expect(r.status != 0, "a failing mkosi-initrd fails the plugin")
     }

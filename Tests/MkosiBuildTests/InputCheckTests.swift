@@ -205,7 +205,7 @@ import Testing
         var noUkify = all
         noUkify["ukify"] = nil
         #expect(try type1.failure(facts: Facts(tools: noUkify)) == nil)
-        #expect(try type1.failure(["--unified-kernel-images=yes"], facts: Facts(tools: noUkify))?.contains("ukify") == true)
+        #expect(try type1.failure(["--unified-kernel-images=unsigned"], facts: Facts(tools: noUkify))?.contains("ukify") == true)
 
         // Bootable=auto depends on the image's kernel: its tools are checked when used.
         let auto = try Project(["mkosi.conf": Self.base + "[Output]\nFormat=directory\n"])
