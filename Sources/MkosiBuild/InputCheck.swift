@@ -210,6 +210,7 @@ public enum InputCheck {
         if format == .disk || format == .esp {
             add(["systemd-repart"], systemd: Tools.minimumSystemd, "build Format=\(format.rawValue) images", .outputFormat)
         }
+        if config[.selinuxRelabel] == .enabled { add(["setfiles"], "relabel files", .selinuxRelabel) }
         let ukify = ["ukify", "/usr/lib/systemd/ukify"]
         let profiles = config[.unifiedKernelImageProfiles]
         if !profiles.isEmpty && (efi || ukiFormat) {
