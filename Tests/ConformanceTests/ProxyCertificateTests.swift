@@ -52,7 +52,8 @@ struct ProxyCertificateTests {
             """, in: dir)
         try Self.proxy.write(toFile: dir + "/proxy.py", atomically: true, encoding: .utf8)
         let server = try Running(["/usr/bin/env", "python3", dir + "/proxy.py"], cwd: dir)
-        defer { kill(server.pid, SIGTERM); _ = server.wait() }
+        // SIGKILL: the child may have inherited SIGTERM blocked.
+        defer { kill(server.pid, SIGKILL); _ = server.wait() }
         #expect(server.waitFor("listening", timeout: 20))
         let port = try #require(server.stderr.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
 

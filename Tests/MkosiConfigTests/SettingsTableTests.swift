@@ -95,12 +95,12 @@ import Testing
     }
 
     @Test func findingsNameSettingAndLocation() throws {
-        let p = try Project(["mkosi.conf": "[Output]\nFormat=tar\n[Content]\nSsh=always\n[Content]\nSELinuxRelabel=yes\n[Runtime]\nTPM=yes\n"])
+        let p = try Project(["mkosi.conf": "[Output]\nFormat=tar\n[Content]\nSsh=always\n[Build]\nBuildSourcesEphemeral=yes\n[Runtime]\nTPM=yes\n"])
         let loaded = try p.load(["build"])
         let findings = SupportReport.findings(loaded)
         let byName = Dictionary(findings.map { ($0.setting.name, $0) }, uniquingKeysWith: { a, _ in a })
-        #expect(byName["SELinuxRelabel"]?.kind == .refused)
-        #expect(byName["SELinuxRelabel"]?.message == "mkosi.conf:6: SELinuxRelabel=enabled asks for SELinux relabelling, which is not implemented yet in this mkosi")
+        #expect(byName["BuildSourcesEphemeral"]?.kind == .refused)
+        #expect(byName["BuildSourcesEphemeral"]?.message == "mkosi.conf:6: BuildSourcesEphemeral=yes asks for ephemeral build sources, which is not implemented yet in this mkosi")
         #expect(byName["Ssh"]?.kind == .notApplicable)
         #expect(byName["TPM"]?.kind == .notApplicable)
         #expect(findings.count == 3)
