@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "MkosiGPTTests", dependencies: ["MkosiGPT", "MkosiCore"]),
         .testTarget(name: "MkosiVMTests", dependencies: ["MkosiVM", "MkosiConfig", "MkosiCore"]),
         // Verbs and the companion commands (mkosi-initrd, mkosi-addon, mkosi-sandbox), the manual.
-        .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),
+        .testTarget(name: "MkosiCommandsTests", dependencies: ["MkosiCommands", "MkosiBuild", "MkosiSandbox", "MkosiConfig", "MkosiCore"]),
         // Helpers shared by the tests that run the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConformanceTests", dependencies: ["MkosiCore", "TestSupport"]),

@@ -191,6 +191,7 @@ public final class BuildContext: InstallerContext {
         var s = Sandbox.withTools(tree: toolsTree, userNamespace: unprivileged,
                                   certificatesFromTree: config[.toolsTreeCertificates])
         for path in config[.extraSearchPaths] { s.bind(path, readOnly: true) }
+        for m in ProxyCertificates(config, cwd: cwd).mounts { s.bind(m.source, m.target, readOnly: true) }
         s.operations += sandboxTreeOperations()
         return s
     }
@@ -270,6 +271,7 @@ public final class BuildContext: InstallerContext {
         if let proxy = config[.proxyURL], !proxy.isEmpty {
             for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] { env[k] = proxy }
         }
+        env.merge(ProxyCertificates(config, cwd: cwd).gitEnvironment) { _, new in new }
         let exclude = config[.proxyExclude]
         if !exclude.isEmpty {
             for k in ["no_proxy", "NO_PROXY"] { env[k] = exclude.joined(separator: ",") }

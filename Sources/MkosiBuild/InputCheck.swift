@@ -219,6 +219,7 @@ public enum InputCheck {
         if format == .disk && config[.elTorito] == .enabled {
             add(["systemd-repart"], systemd: 261, "add an El Torito boot catalog", .elTorito)
         }
+        if config[.selinuxRelabel] == .enabled { add(["setfiles"], "relabel files", .selinuxRelabel) }
         let ukify = ["ukify", "/usr/lib/systemd/ukify"]
         let profiles = config[.unifiedKernelImageProfiles]
         if !profiles.isEmpty && (efi || ukiFormat) {

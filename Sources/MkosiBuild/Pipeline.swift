@@ -147,6 +147,7 @@ public enum Pipeline {
         if config.format == .uki || config.format == .esp { _ = try Microcode.initrds(context) }
         if let installer { try step("Removing packages") { try installer.remove(config[.removePackages]) } }
         try step("Writing the manifest") { try Configure.manifest(context) }
+        try SELinux.relabel(context)
         // Overlay=yes ends here, as upstream: what follows sees only what this image added.
         try step("Removing what the base trees hold") { try BaseTrees.removeDuplicates(context) }
         try cleanPackageMetadata(context)

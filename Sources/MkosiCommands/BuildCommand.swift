@@ -208,16 +208,48 @@ func temporaryDirectory(for config: Config, prefix: String) throws -> String {
     try FS.makeTemporaryDirectory(in: config.workspaceDirectoryOrDefault, prefix: prefix)
 }
 
-/// `mkosi clean`: removes the outputs of every image and the saved history; with `-f` also the
-/// incremental caches; with `-ff` also the downloaded repository metadata (downloaded packages
-/// are kept, as upstream keeps them).
+/// `mkosi clean`, as upstream's: for every image its outputs (then its `CleanScripts=`) and the
+/// saved history; with `-f` (or `-w`) also the contents of its build directory
+/// (`BuildDirectory=`/`BuildKey=`); with `-f` its incremental cache and the default tools tree
+/// (`mkosi.tools` and its manifest); with `-ff` also the downloaded repository metadata of the
+/// main image and the tools tree (downloaded packages are kept, as upstream keeps them).
 enum CleanCommand {
+    /// What is removed for one image, decided from the arguments alone.
+    struct Plan: Equatable {
+        var buildDirectoryContents: Bool
+        var imageCache: Bool
+        var repositoryMetadata: Bool
+
+        init(args: Args, image: String) {
+            buildDirectoryContents = args.force > 0 || args.wipeBuildDir
+            imageCache = args.force > 0
+            repositoryMetadata = args.force > 1 && (image == "main" || image == "tools")
+        }
+    }
+
+    /// The images `clean` visits: the default tools tree only with `-f`, then the others.
+    static func images(_ loaded: LoadedConfiguration) -> [Config] {
+        (loaded.args.force > 0 ? [loaded.tools].compactMap { $0 } : []) + loaded.images
+    }
+
     static func run(_ loaded: LoadedConfiguration) throws {
-        for image in loaded.images {
+        for image in images(loaded) {
+            let plan = Plan(args: loaded.args, image: image.image)
             Output.remove(image, cwd: loaded.cwd)
             try Pipeline.runCleanScripts(image, args: loaded.args, cwd: loaded.cwd)
-            if loaded.args.force > 0 { IncrementalCache(config: image, args: loaded.args).removeAll() }
-            if loaded.args.force > 1, let manager = DistributionDescription.of(image.distribution).packageManager {
+            if plan.buildDirectoryContents, let dir = image[.buildDirectory] {
+                let sub = image.buildSubdirectory(dir)
+                for name in (try? FS.listDirectory(sub)) ?? [] { FS.removeTree(Path.join(sub, name)) }
+            }
+            if plan.imageCache {
+                if image.image == "tools" {
+                    let tree = ToolsTree.path(image, cwd: loaded.cwd)
+                    for path in [tree, tree + ".manifest", tree + ".build.cache"] { FS.removeTree(path) }
+                } else {
+                    IncrementalCache(config: image, args: loaded.args).removeAll()
+                }
+            }
+            if plan.repositoryMetadata, let manager = DistributionDescription.of(image.distribution).packageManager {
                 manager.removeMetadata(packageCache: BuildContext.packageCacheDirectory(image))
             }
         }

@@ -70,10 +70,13 @@ enum LatestSnapshotCommand {
     }
 
     static func fetch(_ config: Config, _ cwd: String, _ url: String) throws -> String {
-        let s = try RuntimeContext(config: config, cwd: cwd, verb: .latestSnapshot).toolsSandbox()
+        var s = try RuntimeContext(config: config, cwd: cwd, verb: .latestSnapshot).toolsSandbox()
+        let certificates = ProxyCertificates(config, cwd: cwd)
+        for m in certificates.mounts { s.bind(m.source, m.target, readOnly: true) }
         var argv = ["curl", "--location", "--no-progress-meter", "--fail", "--retry", "2", "--connect-timeout", "20"]
         if let proxy = config[.proxyURL], !proxy.isEmpty { argv += ["--proxy", proxy] }
         if !config[.proxyExclude].isEmpty { argv += ["--noproxy", config[.proxyExclude].joined(separator: ",")] }
+        argv += certificates.curlOptions
         argv.append(url)
         do {
             return try SandboxRunner.current.capture(argv, in: s).output

@@ -535,7 +535,7 @@ extension Settings {
                 parser: .feature,
                 long: "--selinux-relabel",
                 metavar: "FEATURE",
-                support: .only(ConfigFeature.self, .refuse, "SELinux relabelling") { $0 != .enabled },
+                support: .honoured,
                 help: "Run setfiles (auto: not for directory output; errors ignored)"),
     ]
 }

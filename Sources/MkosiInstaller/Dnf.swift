@@ -148,6 +148,7 @@ public struct Dnf: PackageManager {
             argv += ["--config=/etc/dnf/dnf.conf", "--setopt=reposdir=/etc/yum.repos.d", "--setopt=varsdir=/etc/dnf/vars"]
         }
         if let proxy = config[.proxyURL], !proxy.isEmpty { argv.append("--setopt=proxy=\(proxy)") }
+        argv += ProxyCertificates(config).dnfOptions
         return argv
     }
 

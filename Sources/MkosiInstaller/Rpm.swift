@@ -66,7 +66,8 @@ public struct RpmKeys {
     /// The lookup in the sandbox of `context`; downloads with curl from the tools.
     public init(_ context: any InstallerContext) {
         self.init(fetch: context.config[.repositoryKeyFetch], tools: context.toolsRoot, sandboxTree: context.sandboxTree) { url in
-            try context.capture(["curl", "--fail", "--silent", "--show-error", "--location", url], in: context.bareToolsSandbox(),
+            try context.capture(["curl", "--fail", "--silent", "--show-error", "--location"]
+                                + ProxyCertificates(context.config).curlOptions + [url], in: context.bareToolsSandbox(),
                                 environment: nil)
         }
     }
