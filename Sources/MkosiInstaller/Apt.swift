@@ -110,6 +110,17 @@ public struct Apt: PackageManager {
         if local && !refreshed { try updateLocalRepository() }
     }
 
+    /// Whether the default repositories go to `sources.list.d/mkosi.sources`, given what the
+    /// sandbox trees (`SandboxTrees=`, `mkosi.sandbox/`) brought: not when they bring a
+    /// `mkosi.sources` of their own (kept as it is, as upstream), nor when they bring other
+    /// sources (`sources.list`, `*.sources`, `*.list`), which replace the default ones.
+    public static func writesDefaultSources(sourcesList: Bool, sourcesParts: [String]) -> Bool {
+        if sourcesParts.contains("mkosi.sources") { return false }
+        return !sourcesList && !sourcesParts.contains {
+            ($0.hasSuffix(".sources") || $0.hasSuffix(".list")) && !$0.hasPrefix("mkosi")
+        }
+    }
+
     func writeConfiguration() throws {
         let etc = context.sandboxEtc + "/apt"
         try FS.makeDirectories(etc + "/sources.list.d")
@@ -117,13 +128,8 @@ public struct Apt: PackageManager {
         try FS.makeDirectories(etc + "/preferences.d")
         // Not apt.conf: apt would read that again through Dir::Etc and repeat every list option.
         try FS.writeAtomically(etc + "/mkosi.conf", aptConf())
-        // SandboxTrees= (mkosi.sandbox/) may bring their own apt configuration; sources found
-        // there replace the default ones.
-        let ownSources = FS.exists(etc + "/sources.list")
-            || ((try? FS.listDirectory(etc + "/sources.list.d")) ?? []).contains {
-                ($0.hasSuffix(".sources") || $0.hasSuffix(".list")) && !$0.hasPrefix("mkosi")
-            }
-        if !ownSources {
+        if Self.writesDefaultSources(sourcesList: FS.exists(etc + "/sources.list"),
+                                     sourcesParts: (try? FS.listDirectory(etc + "/sources.list.d")) ?? []) {
             try FS.writeAtomically(etc + "/sources.list.d/mkosi.sources", sources())
         }
         for dir in ["cache/apt/archives/partial", "lib/apt/lists/partial"] {

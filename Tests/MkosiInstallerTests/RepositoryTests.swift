@@ -16,6 +16,16 @@ import Testing
         return try #require(loaded.main)
     }
 
+    /// A sandbox tree's own `mkosi.sources` is kept, as upstream (the differential bench found
+    /// ours overwriting it with the default repositories); other sources replace the defaults.
+    @Test func sandboxTreeSourcesDecideTheDefaults() {
+        #expect(Apt.writesDefaultSources(sourcesList: false, sourcesParts: []))
+        #expect(Apt.writesDefaultSources(sourcesList: false, sourcesParts: ["mkosi-local.sources"]))
+        #expect(!Apt.writesDefaultSources(sourcesList: false, sourcesParts: ["mkosi.sources"]))
+        #expect(!Apt.writesDefaultSources(sourcesList: false, sourcesParts: ["debian.sources"]))
+        #expect(!Apt.writesDefaultSources(sourcesList: true, sourcesParts: []))
+    }
+
     @Test func debianBuildRepositories() throws {
         let c = try config("[Distribution]\nDistribution=debian\nRelease=trixie\nRepositories=contrib\n")
         let repos = DistributionDescription.of(.debian).aptRepositories(c)
