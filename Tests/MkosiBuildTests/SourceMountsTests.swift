@@ -8,6 +8,7 @@ import Testing
 /// where the overlays' directories go.
 @Suite struct SourceMountsTests {
     typealias Kind = SourceMounts.ScriptKind
+    typealias Project = InputCheckTests.Project
 
     @Test func modeFollowsUpstreamPerScriptKind() {
         let all: [Kind] = [.sync, .prepare, .build, .postInstallation, .finalize, .postOutput, .clean]
@@ -55,5 +56,22 @@ import Testing
         ])
         #expect(throws: MkosiError.self) { try SourceMounts.plan(trees, mode: .buildCache, scratch: "", buildSubdirectory: nil) }
         #expect(try SourceMounts.plan([], mode: .buildCache, scratch: "", buildSubdirectory: nil).isEmpty)
+    }
+
+    /// buildcache without a build directory is refused before any work when a build script
+    /// would need it.
+    @Test func buildCacheWithoutBuildDirectoryIsRefusedFirst() throws {
+        let base = "[Distribution]\nDistribution=debian\nRelease=trixie\n[Build]\nBuildSourcesEphemeral=buildcache\n"
+        let p = try Project(["mkosi.conf": base, "mkosi.build": "#!/bin/sh\n"], executable: ["mkosi.build"])
+        let config = try #require(try p.load().images.last)
+        let error = #expect(throws: MkosiError.self) { try InputCheck.refuseContradictions(config, cwd: p.dir) }
+        #expect(error?.message == "BuildSourcesEphemeral=buildcache (mkosi.conf:5) was configured, but no build directory exists",
+                "\(error?.message ?? "")")
+        let withDir = try Project(["mkosi.conf": base + "BuildDirectory=build\n", "mkosi.build": "#!/bin/sh\n", "build/.keep": ""],
+                                  executable: ["mkosi.build"])
+        let ok = try #require(try withDir.load().images.last)
+        #expect(throws: Never.self) { try InputCheck.refuseContradictions(ok, cwd: withDir.dir) }
+        let noScripts = try #require(try Project(["mkosi.conf": base]).load().images.last)
+        #expect(throws: Never.self) { try InputCheck.refuseContradictions(noScripts, cwd: "/") }
     }
 }
