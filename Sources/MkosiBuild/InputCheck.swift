@@ -283,6 +283,12 @@ public enum InputCheck {
                                     hint: "Portable service images are always full images and cannot be overlay images; "
                                         + "see https://systemd.io/PORTABLE_SERVICES/#extension-images for extending them")
         }
+        // Upstream stops only when the first build script runs; the configuration says it already.
+        if config[.buildSourcesEphemeral] == .buildcache, config[.buildDirectory] == nil,
+           !config[.buildScripts].isEmpty, !config[.buildSources].isEmpty {
+            throw MkosiError.config("BuildSourcesEphemeral=buildcache\(at(.buildSourcesEphemeral)) was configured, but no build directory exists",
+                                    hint: "Configure BuildDirectory= or create mkosi.builddir")
+        }
         try refuseKeySources(config, at: { at($0) })
         if config[.verity] == .signed {
             if config[.verityKey] == nil {

@@ -56,7 +56,7 @@ public enum Pipeline {
         defer { context.reportStepTimes() }
         let step = context.step
         try step("Copying in sandbox trees") { try context.installSandboxTrees() }
-        try step("Running sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
+        try step("Running sync scripts") { try Scripts.run(config[.syncScripts], arguments: ["final"], context: context, extras: .init(.sync, network: true)) }
         let installer = context.packageManager
         let hasBuildScripts = !config[.buildScripts].isEmpty
         if hasBuildScripts {
@@ -90,12 +90,12 @@ public enum Pipeline {
             }
             Configure.removeInstallationState(context)
             if !hasBaseTrees && !config[.overlay] && !config.format.isExtension { try writeMachineId(context) }
-            try step("Running prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(network: true)) }
+            try step("Running prepare scripts") { try Scripts.run(config[.prepareScripts], arguments: ["final"], context: context, extras: .init(.prepare, network: true)) }
             if hasBuildScripts {
                 try step("Installing build packages and running prepare scripts (build)") {
                     try withBuildOverlay(context) {
                         try installer?.install(config[.buildPackages])
-                        try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context, extras: .init(network: true))
+                        try Scripts.run(config[.prepareScripts], arguments: ["build"], context: context, extras: .init(.prepare, network: true))
                     }
                 }
             }
@@ -117,7 +117,7 @@ public enum Pipeline {
         try step("Installing volatile packages") { try installer?.install(config[.volatilePackages]) }
         try step("Copying in extra trees") { try TreeCopy.install(config[.extraTrees], into: context) }
         try step("Running post-installation scripts") {
-            try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context, extras: try buildDirectoryExtras(config))
+            try Scripts.run(config[.postInstallationScripts], arguments: ["final"], context: context, extras: try buildDirectoryExtras(config, kind: .postInstallation))
         }
         try Configure.clockEpoch(context)
         try Boot.fixupVmlinuzLocation(context)
@@ -153,7 +153,7 @@ public enum Pipeline {
         try cleanPackageMetadata(context)
         try step("Removing files") { try removeFiles(context) }
         try step("Running finalize scripts") {
-            try Scripts.run(config[.finalizeScripts], arguments: [], context: context, extras: try buildDirectoryExtras(config))
+            try Scripts.run(config[.finalizeScripts], arguments: [], context: context, extras: try buildDirectoryExtras(config, kind: .finalize))
         }
         // Mount points the script sandboxes created inside the image.
         FS.removeTree(Path.join(context.root, "work"))
@@ -200,15 +200,15 @@ public enum Pipeline {
         let context = try BuildContext(config: config, args: args, cwd: cwd)
         defer { context.cleanup() }
         try FS.makeDirectories(context.outputDirectory)
-        var extras = Scripts.Extras(network: false)
+        var extras = Scripts.Extras(.clean, network: false)
         extras.binds.append((context.outputDirectory, "/work/out", false))
         try Scripts.run(scripts, arguments: [], context: context, extras: extras)
     }
 
     /// Post-installation and finalize scripts see the build directory (`BuildDirectory=`)
     /// read-only at `/work/build`, named by `$BUILDDIR`, as upstream.
-    static func buildDirectoryExtras(_ config: Config) throws -> Scripts.Extras {
-        var extras = Scripts.Extras()
+    static func buildDirectoryExtras(_ config: Config, kind: SourceMounts.ScriptKind) throws -> Scripts.Extras {
+        var extras = Scripts.Extras(kind)
         if let buildDir = config[.buildDirectory] {
             let sub = config.buildSubdirectory(buildDir)
             try FS.makeDirectories(sub)
@@ -224,7 +224,7 @@ public enum Pipeline {
         let config = context.config
         let dest = context.workspace + "/dest"
         try FS.makeDirectories(dest)
-        var extras = Scripts.Extras()
+        var extras = Scripts.Extras(.build)
         extras.binds.append((dest, "/work/dest", false))
         extras.environment["DESTDIR"] = "/work/dest"
         extras.environment["CHROOT_DESTDIR"] = "/work/dest"

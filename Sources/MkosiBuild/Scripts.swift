@@ -15,11 +15,16 @@ public enum Scripts {
         /// Whether the script reaches the network: nil follows `WithNetwork=` (build, postinst
         /// and finalize scripts); prepare and sync scripts always do, as upstream.
         public var network: Bool? = nil
-        public init(network: Bool? = nil) { self.network = network }
+        /// Which kind of script it is, for how it sees the build sources (`SourceMounts`).
+        public var kind: SourceMounts.ScriptKind
+        public init(_ kind: SourceMounts.ScriptKind, network: Bool? = nil) {
+            self.kind = kind
+            self.network = network
+        }
     }
 
     /// Runs `scripts` in order with `arguments` (e.g. `final`, or the command line after `--`).
-    public static func run(_ scripts: [String], arguments: [String], context: BuildContext, extras: Extras = Extras()) throws {
+    public static func run(_ scripts: [String], arguments: [String], context: BuildContext, extras: Extras) throws {
         for script in scripts {
             try runOne(script, arguments: arguments, context: context, extras: extras)
         }
@@ -55,10 +60,9 @@ public enum Scripts {
             if let runtime = HelperCommands.swiftRuntimeDirectory { s.bind(runtime, readOnly: true) }
         }
         s.bind(script, "/work/\(name)", readOnly: true)
-        for tree in config[.buildSources] {
-            let target = tree.target.map { Path.join("/work/src", $0) } ?? "/work/src"
-            s.bind(tree.source, target)
-        }
+        let sources = try prepareSources(context, kind: extras.kind)
+        defer { sources.cleanup() }
+        for mount in sources.mounts { s.add(mount.operation) }
         s.bind(context.staging, "/work/out")
         s.bind(context.artifacts, "/work/artifacts")
         if let packages = context.packageDirectory { s.bind(packages, "/work/packages") }
@@ -123,9 +127,9 @@ extension Scripts {
             try writeConfigJSON(context)
             s.bind(context.workspace + "/config.json", "/work/config.json", readOnly: true)
             s.add(.directory("/work/src"))
-            for tree in config[.buildSources] {
-                s.bind(tree.source, tree.target.map { Path.join("/work/src", $0) } ?? "/work/src")
-            }
+            let sources = try prepareSources(context, kind: .postOutput)
+            defer { sources.cleanup() }
+            for mount in sources.mounts { s.add(mount.operation) }
             s.bind(context.staging, "/work/out")
             s.workingDirectory = "/work/src"
             s.network = false
@@ -144,6 +148,42 @@ extension Scripts {
                 throw e
             }
         }
+    }
+
+    /// The build sources' mounts for one script of `kind` (see `SourceMounts`), with the
+    /// overlays' directories created; `cleanup` removes those that do not outlive the script.
+    static func prepareSources(_ context: BuildContext, kind: SourceMounts.ScriptKind)
+        throws -> (mounts: [SourceMounts.Mount], cleanup: () -> Void)
+    {
+        let config = context.config
+        let trees = config[.buildSources]
+        let mode = SourceMounts.mode(for: kind, ephemeral: config[.buildSourcesEphemeral])
+        guard mode != .bind, !trees.isEmpty else {
+            return (try SourceMounts.plan(trees, mode: .bind, scratch: "", buildSubdirectory: nil), {})
+        }
+        let scratch = mode == .volatile ? try FS.makeTemporaryDirectory(in: context.workspace, prefix: "volatile-sources") : ""
+        let mounts = try SourceMounts.plan(trees, mode: mode, scratch: scratch,
+                                           buildSubdirectory: config[.buildDirectory].map { config.buildSubdirectory($0) })
+        let cleanup = {
+            if mode == .volatile { FS.removeTree(scratch) } else { for m in mounts { if let w = m.work { FS.removeTree(w) } } }
+        }
+        do {
+            for m in mounts {
+                guard let upper = m.upper, let work = m.work else { continue }
+                // The overlay's top directory takes the upper directory's mode: the source's.
+                let mode = FS.stat(m.source)?.permissions ?? 0o755
+                if !FS.isDirectory(upper) {
+                    try FS.makeDirectories(upper)
+                    chmod(upper, mode_t(mode))
+                }
+                FS.removeTree(work)
+                try FS.makeDirectories(work)
+            }
+        } catch {
+            cleanup()
+            throw error
+        }
+        return (mounts, cleanup)
     }
 
     /// The variables every kind of script gets, as upstream: the distribution, release and

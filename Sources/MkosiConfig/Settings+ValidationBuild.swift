@@ -480,7 +480,7 @@ extension Settings {
                 scope: .multiversal,
                 long: "--build-sources-ephemeral",
                 choices: .of(.buildSourcesEphemeral),
-                support: .only(BuildSourcesEphemeral.self, .refuse, "ephemeral build sources") { $0 == .no },
+                support: .honoured,
                 help: "Overlay sources so script changes are discarded (buildcache keeps upper in build dir)"),
         Setting("Environment",
                 .build,

@@ -73,12 +73,12 @@ import Testing
     /// and where it was set, with nothing left behind; runtime-only settings are warnings.
     @Test func unhonouredSettingsAreRefusedOrWarnedBeforeAnyWork() throws {
         let d = try Dir(["mkosi.conf": "[Distribution]\nDistribution=debian\nRelease=trixie\n[Output]\nFormat=directory\n"
-                            + "[Build]\nBuildSourcesEphemeral=yes\nWorkspaceDirectory=ws\nToolsTree=default\n"
+                            + "[Build]\nForeignUIDRange=yes\nWorkspaceDirectory=ws\nToolsTree=default\n"
                             + "[Output]\nElToritoSystem=SYS\n"])
         try FileManager.default.createDirectory(atPath: d.path + "/ws", withIntermediateDirectories: true)
         let r = try run(["build"], in: d.path)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("mkosi.conf:7: BuildSourcesEphemeral=yes asks for ephemeral build sources, which is not implemented yet in this mkosi"), "\(r.stderr)")
+        #expect(r.stderr.contains("mkosi.conf:7: ForeignUIDRange=yes asks for the foreign UID range (mapped through systemd-nsresourced), which is not implemented yet in this mkosi"), "\(r.stderr)")
         // Every setting is honoured where it applies (nothing is only warned about any more):
         // one that means nothing for the image is the warning.
         #expect(r.stderr.contains("mkosi.conf:11: ElToritoSystem=SYS has no effect on Format=directory images"), "\(r.stderr)")
@@ -89,11 +89,11 @@ import Testing
         // summary marks both and succeeds.
         let s = try run(["summary"], in: d.path)
         #expect(s.status == 0 && s.stdout.contains("NOT HONOURED BY THIS MKOSI"))
-        #expect(s.stdout.contains("refused: mkosi.conf:7: BuildSourcesEphemeral=yes"), "\(s.stdout)")
+        #expect(s.stdout.contains("refused: mkosi.conf:7: ForeignUIDRange=yes"), "\(s.stdout)")
 
         // The option names itself as the origin; on an image that cannot boot it has no effect.
         // (Format=none without scripts builds nothing.)
-        let o = try run(["--tpm=yes", "--build-sources-ephemeral=no", "--format=none", "--tools-tree=", "build"], in: d.path)
+        let o = try run(["--tpm=yes", "--foreign-uid-range=no", "--format=none", "--tools-tree=", "build"], in: d.path)
         #expect(o.status == 0, "\(o.stderr)")
         #expect(o.stderr.contains("command line (--tpm): TPM=enabled has no effect on Format=none images"), "\(o.stderr)")
     }

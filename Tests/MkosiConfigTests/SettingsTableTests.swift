@@ -95,12 +95,12 @@ import Testing
     }
 
     @Test func findingsNameSettingAndLocation() throws {
-        let p = try Project(["mkosi.conf": "[Output]\nFormat=tar\n[Content]\nSsh=always\n[Build]\nBuildSourcesEphemeral=yes\n[Runtime]\nTPM=yes\n"])
+        let p = try Project(["mkosi.conf": "[Output]\nFormat=tar\n[Content]\nSsh=always\n[Build]\nForeignUIDRange=yes\n[Runtime]\nTPM=yes\n"])
         let loaded = try p.load(["build"])
         let findings = SupportReport.findings(loaded)
         let byName = Dictionary(findings.map { ($0.setting.name, $0) }, uniquingKeysWith: { a, _ in a })
-        #expect(byName["BuildSourcesEphemeral"]?.kind == .refused)
-        #expect(byName["BuildSourcesEphemeral"]?.message == "mkosi.conf:6: BuildSourcesEphemeral=yes asks for ephemeral build sources, which is not implemented yet in this mkosi")
+        #expect(byName["ForeignUIDRange"]?.kind == .refused)
+        #expect(byName["ForeignUIDRange"]?.message == "mkosi.conf:6: ForeignUIDRange=yes asks for the foreign UID range (mapped through systemd-nsresourced), which is not implemented yet in this mkosi")
         #expect(byName["Ssh"]?.kind == .notApplicable)
         #expect(byName["TPM"]?.kind == .notApplicable)
         #expect(findings.count == 3)
