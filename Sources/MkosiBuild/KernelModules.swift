@@ -314,9 +314,51 @@ enum KernelModules {
         if removed > 0 { Log.info("Removed \(removed) firmware files (Firmware*=)") }
     }
 
+    /// The firmware files (relative to the image root) that `modules` (module files relative to
+    /// the root) ask for with their `firmware:` fields, as upstream resolves them: each name as it
+    /// is and its compressed variants (`NAME.*`; a name ending in `*` is a glob), of what the
+    /// image has in `/usr/lib/firmware`, with the targets of symbolic links among them. Empty
+    /// without firmware in the image (modinfo is not run then).
+    static func firmwareNeeded(_ context: BuildContext, modules: [String]) throws -> Set<String> {
+        let firmwareDir = Path.join(context.root, "usr/lib/firmware")
+        guard !modules.isEmpty, !((try? FS.listDirectory(firmwareDir)) ?? []).isEmpty else { return [] }
+        var s = context.toolsSandbox()
+        s.workingDirectory = "/buildroot"
+        let output = try context.capture(["modinfo", "-0", "-F", "firmware"] + modules.sorted().map { "/buildroot/" + $0 }, in: s)
+        let names = Set(output.split(separator: "\0").map { String($0).trimmed() }.filter { !$0.isEmpty })
+        return resolveFirmware(names, root: context.root)
+    }
+
+    /// `firmwareNeeded` for the firmware `names` modinfo printed, in the image at `root`.
+    static func resolveFirmware(_ names: Set<String>, root: String) -> Set<String> {
+        var found = Set<String>()
+        for name in names {
+            let rel = "usr/lib/firmware/" + name
+            if FS.lstat(Path.join(root, rel)) != nil { found.insert(rel) }
+            let pattern = Path.basename(rel) + (name.hasSuffix("*") ? "" : ".*")
+            let dir = Path.dirname(rel)
+            for entry in (try? FS.listDirectory(Path.join(root, dir))) ?? [] where Glob.fnmatch(pattern, entry) {
+                found.insert(Path.join(dir, entry))
+            }
+        }
+        // Links and what they point to (within the image), as many levels as there are.
+        var todo = Array(found)
+        while let rel = todo.popLast() {
+            guard let target = FS.readlink(Path.join(root, rel)) else { continue }
+            var parts: [Substring] = []
+            let joined = target.hasPrefix("/") ? target : Path.dirname(rel) + "/" + target
+            for part in joined.split(separator: "/") where part != "." {
+                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            }
+            let resolved = parts.joined(separator: "/")
+            if resolved.hasPrefix("usr/lib/firmware/"), found.insert(resolved).inserted { todo.append(resolved) }
+        }
+        return found
+    }
+
     /// The kernel-modules initrd of kernel `version`: a cpio archive (compressed with zstd)
     /// of the modules `KernelModulesInitrdInclude=`/`Exclude=` select (all by default) with
-    /// their dependencies and the module indexes. Made once per build, in the workspace.
+    /// their dependencies, the firmware they ask for (`firmwareNeeded`) and the module indexes. Made once per build, in the workspace.
     static func initrd(_ context: BuildContext, version: String) throws -> String {
         let output = context.workspace + "/kernel-modules-\(version).initrd"
         if FS.exists(output) { return output }
@@ -338,6 +380,15 @@ enum KernelModules {
         for name in (try? FS.listDirectory(dir)) ?? [] where name.hasPrefix("modules.") {
             files.insert("usr/lib/modules/\(version)/\(name)")
         }
+        let firmware = try firmwareNeeded(context, modules: modules.map { "usr/lib/modules/\(version)/\($0)" })
+        for file in firmware {
+            var path = file
+            while path.count > "usr/lib/firmware".count {
+                files.insert(path)
+                path = Path.dirname(path)
+            }
+        }
+        if !firmware.isEmpty { files.formUnion(["usr/lib", "usr/lib/firmware"]) }
         let list = context.workspace + "/kernel-modules-\(version).list"
         try FS.writeAtomically(list, files.sorted().joined(separator: "\n") + "\n")
 
