@@ -310,15 +310,7 @@ extension Settings {
                 parser: .artifactList,
                 defaultValue: .list([.string("uki"), .string("kernel"), .string("initrd")]),
                 long: "--split-artifacts",
-                // Upstream gets pcrs from `ukify build --policy-digest --pcr-banks sha256
-                // --pcr-certificate CERT --json=short` (when the PCRs are not signed into the UKI),
-                // which runs `systemd-measure policy-digest`, new in systemd 258; the trixie tools
-                // tree has 257 and Debian testing's does not ship systemd-measure, so it could not
-                // be built or tested here yet.
-                support: .only(ArtifactOutput.self, .refuse,
-                               "pcrs (TPM2 PCR policy digests from ukify --policy-digest, which needs systemd-measure 258 or newer)") {
-                    $0 != .pcrs
-                },
+                support: .honoured,
                 help: "Extra artifacts to copy out next to the image; bool accepted for compat (yes=uki,kernel,initrd,partitions)"),
         Setting("RepartDirectories",
                 .output,
