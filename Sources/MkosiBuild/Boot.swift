@@ -282,15 +282,18 @@ enum Boot {
             }
             try FS.makeDirectories(Path.dirname(Path.join(context.root, output)), mode: 0o700)
             for profile in profiles { inputs.append(Path.join(context.workspace, profile)) }
+            // SplitArtifacts=pcrs: the policy digests of the first UKI, as upstream.
+            let digests = ukis.isEmpty ? SecureBoot.policyDigestArguments(context, sandbox: &s) : []
             let argv = try ukifyCommand(context, kernel: kernel, efi: efi, stub: stubName, microcodes: microcodes, initrds: initrdArguments,
                                         output: "/buildroot/\(output)", partitions: partitions, sandbox: &s)
-                + UKIProfiles.joinArguments(context, profiles: profiles)
-            let reuse = UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs)
+                + UKIProfiles.joinArguments(context, profiles: profiles) + digests
+            // A reused UKI would give no policy digests: with them, ukify always runs.
+            let reuse = digests.isEmpty ? UKIReuse(context, kernel: kernel.version, argv: argv, inputs: inputs) : nil
             if try reuse?.restore(to: Path.join(context.root, output)) == true {
                 Log.info("Reusing the UKI \(output) (its inputs are unchanged)")
             } else {
                 Log.info("Building the UKI \(output)")
-                try context.run(argv, in: s)
+                try runUkify(context, argv, in: s, digests: !digests.isEmpty)
                 reuse?.save(from: Path.join(context.root, output))
             }
             ukis.append(Path.join(context.root, output))
@@ -397,13 +400,23 @@ enum Boot {
                                     initrds: ["/work/ws/\(Path.basename(initrd))"],
                                     output: "/work/out/\(Path.basename(output))", partitions: [], sandbox: &s)
             + UKIProfiles.joinArguments(context, profiles: profiles)
-        try context.run(argv, in: s)
+        let digests = SecureBoot.policyDigestArguments(context, sandbox: &s)
+        try runUkify(context, argv + digests, in: s, digests: !digests.isEmpty)
         // SplitArtifacts=kernel,initrd: taken out of the UKI, as upstream (the kernel as signed).
         let base = Path.join(context.staging, context.config.output)
         for (artifact, section, suffix) in [(ArtifactOutput.kernel, ".linux", ".vmlinuz"), (.initrd, ".initrd", ".initrd")]
             where context.config[.splitArtifacts].contains(artifact) {
             try PEFile.extract(section, from: output, to: base + suffix)
         }
+    }
+
+    /// Runs ukify; with `digests` (its `--policy-digest ... --json=short` arguments) writes
+    /// what it prints, the policy digests, to `OUTPUT.pcrs` in the staging directory.
+    static func runUkify(_ context: BuildContext, _ argv: [String], in sandbox: Sandbox, digests: Bool) throws {
+        guard digests else { return try context.run(argv, in: sandbox) }
+        // ukify pads what it prints with blanks: the file gets the JSON alone, as upstream's.
+        let json = String(try context.capture(argv, in: sandbox).reversed().drop(while: \.isWhitespace).reversed())
+        try FS.writeAtomically(Path.join(context.staging, context.config.output) + ".pcrs", json)
     }
 
     /// The UKI stub (`linux<arch>.efi.stub`) among the EFI binaries in `efi`.

@@ -261,6 +261,11 @@ public enum InputCheck {
             add(["systemd-measure", "/usr/lib/systemd/systemd-measure"], "sign the expected PCR values (SignExpectedPcr=yes)",
                 .signExpectedPCR)
         }
+        if config[.splitArtifacts].contains(.pcrs) && (efi || ukiFormat) && format != .addon {
+            // ukify --policy-digest runs systemd-measure policy-digest, new in systemd 258.
+            add(["systemd-measure", "/usr/lib/systemd/systemd-measure"], systemd: 258, "generate TPM2 policy digests (SplitArtifacts=pcrs)",
+                .splitArtifacts)
+        }
         return result
     }
 
@@ -290,6 +295,10 @@ public enum InputCheck {
                                     hint: "Configure BuildDirectory= or create mkosi.builddir")
         }
         try refuseKeySources(config, at: { at($0) })
+        if config[.splitArtifacts].contains(.pcrs) && config[.signExpectedPCRCertificate] == nil {
+            throw MkosiError.config("SplitArtifacts=pcrs\(at(.splitArtifacts)) needs the certificate the policy digests are for (SignExpectedPcrCertificate=)",
+                                    hint: genkey)
+        }
         if config[.verity] == .signed {
             if config[.verityKey] == nil {
                 throw MkosiError.config("Verity=signed\(at(.verity)) is enabled but no verity key is configured (VerityKey=)", hint: genkey)

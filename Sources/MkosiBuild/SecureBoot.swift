@@ -170,6 +170,24 @@ enum SecureBoot {
         return argv
     }
 
+    /// `SplitArtifacts=pcrs` when the PCRs are not signed into the UKI (`signedPCRs` false): the
+    /// arguments that make ukify print the TPM2 PCR 11 policy digests of the UKI (SHA-256 bank)
+    /// for `certificate` (a path in ukify's sandbox) as JSON on its standard output, as upstream;
+    /// otherwise none.
+    static func policyDigestArguments(splitArtifacts: [ArtifactOutput], signedPCRs: Bool, certificate: String?) -> [String] {
+        guard splitArtifacts.contains(.pcrs), !signedPCRs, let certificate else { return [] }
+        return ["--policy-digest", "--pcr-banks", "sha256", "--pcr-certificate", certificate, "--json=short"]
+    }
+
+    /// `policyDigestArguments` for this build, with `SignExpectedPcrCertificate=` bound into `s`.
+    static func policyDigestArguments(_ context: BuildContext, sandbox s: inout Sandbox) -> [String] {
+        let config = context.config
+        let certificate = config[.signExpectedPCRCertificate]
+        if let certificate { s.bind(certificate, "/work/pcr-certificate.pem", readOnly: true) }
+        return policyDigestArguments(splitArtifacts: config[.splitArtifacts], signedPCRs: wantSignedPCRs(context),
+                                     certificate: certificate.map { _ in "/work/pcr-certificate.pem" })
+    }
+
     /// `SignExpectedPcr=`: `yes`, or `auto` when the tools have systemd-measure and a key and
     /// certificate are configured.
     static func wantSignedPCRs(_ context: BuildContext) -> Bool {

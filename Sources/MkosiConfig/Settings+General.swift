@@ -310,9 +310,7 @@ extension Settings {
                 parser: .artifactList,
                 defaultValue: .list([.string("uki"), .string("kernel"), .string("initrd")]),
                 long: "--split-artifacts",
-                support: .only(ArtifactOutput.self, .refuse, "pre-computed PCR signatures (pcrs)") {
-                    $0 != .pcrs
-                },
+                support: .honoured,
                 help: "Extra artifacts to copy out next to the image; bool accepted for compat (yes=uki,kernel,initrd,partitions)"),
         Setting("RepartDirectories",
                 .output,

@@ -129,7 +129,7 @@ extension Settings {
                 parser: .feature,
                 long: "--sign-expected-pcr",
                 metavar: "FEATURE",
-                support: Support.honoured.whenBootable,
+                support: Support.honoured.formats(Support.bootableFormats.union([.uki])).whenBootable,
                 help: "Embed signed PCR policy in UKI (auto: if systemd-measure found)"),
         Setting("SignExpectedPcrKey",
                 .validation,
@@ -140,7 +140,7 @@ extension Settings {
                 long: "--sign-expected-pcr-key",
                 metavar: "KEY",
                 nullable: true,
-                support: Support.honoured.whenBootable,
+                support: Support.honoured.formats(Support.bootableFormats.union([.uki])).whenBootable,
                 help: "PCR signing key"),
         Setting("SignExpectedPcrKeySource",
                 .validation,
@@ -150,7 +150,7 @@ extension Settings {
                 scope: .inherit,
                 long: "--sign-expected-pcr-key-source",
                 metavar: "SOURCE[:ENGINE]",
-                support: Support.honoured.whenBootable,
+                support: Support.honoured.formats(Support.bootableFormats.union([.uki])).whenBootable,
                 help: "Key source"),
         Setting("SignExpectedPcrCertificate",
                 .validation,
@@ -161,7 +161,7 @@ extension Settings {
                 long: "--sign-expected-pcr-certificate",
                 metavar: "PATH",
                 nullable: true,
-                support: Support.honoured.whenBootable,
+                support: Support.honoured.formats(Support.bootableFormats.union([.uki])).whenBootable,
                 help: "PCR signing cert"),
         Setting("SignExpectedPcrCertificateSource",
                 .validation,
@@ -591,7 +591,7 @@ extension Settings {
                 long: "--foreign-uid-range",
                 // Upstream gets the range mapped by systemd-nsresourced (258 or newer) and stops
                 // without it; an image left in the ordinary range would not be what was asked.
-                support: .unlessEnabled(.refuse, "the foreign UID range (mapped through systemd-nsresourced)"),
+                support: .unlessEnabled(.refuse, "the foreign UID range (mapped through systemd-nsresourced, which cannot load its BPF program on the machines this mkosi is tested on)"),
                 help: "Chown directory outputs to systemd foreign UID range (needed to boot dirs unprivileged)"),
     ]
 }

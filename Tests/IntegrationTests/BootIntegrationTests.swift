@@ -10,11 +10,15 @@ extension BuildIntegrationTests {
     static let toolsTree = sharedToolsTree(release: "trixie", in: "/var/tmp/mkosi-integration-tools")
     /// The same from Debian testing, for systemd-vmspawn (systemd 258 or newer; trixie has 257).
     static let testingToolsTree = sharedToolsTree(release: "testing", in: "/var/tmp/mkosi-integration-tools-testing")
+    /// Debian testing's with `systemd-tpm`, for systemd-measure (258 or newer), which the
+    /// default tools tree has not.
+    static let tpmToolsTree = sharedToolsTree(release: "testing", in: "/var/tmp/mkosi-integration-tools-testing-tpm",
+                                              packages: ["systemd-tpm"])
 
-    static func sharedToolsTree(release: String, in dir: String) -> String {
+    static func sharedToolsTree(release: String, in dir: String, packages: [String] = []) -> String {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let conf = base + "[Output]\nFormat=none\n[Build]\nToolsTree=default\nToolsTreeRelease=\(release)\n"
-            + "PackageCacheDirectory=\(packageCache)\n"
+            + "PackageCacheDirectory=\(packageCache)\n" + (packages.isEmpty ? "" : "ToolsTreePackages=\(packages.joined(separator: " "))\n")
         try? conf.write(toFile: dir + "/mkosi.conf", atomically: true, encoding: .utf8)
         let r = try? Shell.run([Binary.locate(), "build"], cwd: dir)
         if r?.status != 0 { print("building the \(release) tools tree failed: \(r?.stderr.suffix(3000) ?? "")") }
@@ -364,6 +368,31 @@ extension BuildIntegrationTests {
         let microcode = (try? String(contentsOfFile: p.dir + "/image/boot/debian/microcode.initrd", encoding: .isoLatin1)) ?? ""
         #expect(microcode.contains("kernel/x86/microcode/AuthenticAMD.bin") && !microcode.contains("GenuineIntel"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: p.dir + "/image/boot/EFI/Linux")) ?? []).isEmpty)
+        #expect(p.leftovers().isEmpty)
+    }
+}
+
+extension BuildIntegrationTests {
+    /// SplitArtifacts=pcrs: ukify prints the TPM2 policy digests of the UKI for
+    /// SignExpectedPcrCertificate= (a certificate alone: nothing is signed), written to
+    /// `OUTPUT.pcrs` as upstream; it needs systemd-measure 258, from Debian testing's systemd-tpm.
+    @Test func pcrsSplitArtifactHoldsThePolicyDigests() throws {
+        let p = try Project([
+            "mkosi.conf": Self.base + "[Output]\nFormat=uki\nSplitArtifacts=uki,pcrs\n[Content]\nPackages=systemd linux-image-amd64\n"
+                + "[Validation]\nSignExpectedPcrCertificate=pcr.crt\n[Build]\nToolsTree=\(Self.tpmToolsTree)\n",
+        ])
+        let openssl = try Shell.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null",
+                                     "-out", p.dir + "/pcr.crt", "-subj", "/CN=mkosi pcrs test", "-days", "2"], cwd: p.dir)
+        #expect(openssl.status == 0, "\(openssl.stderr)")
+        let r = try Shell.run([mkosi, "build"], cwd: p.dir)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        let data = try #require(FileManager.default.contents(atPath: p.dir + "/image.pcrs"), "no image.pcrs: \(r.stderr.suffix(2000))")
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        #expect(json?["sha256"] != nil, "\(String(decoding: data, as: UTF8.self))")
+        #expect(data.last == UInt8(ascii: "}"), "image.pcrs holds more than the JSON")
+        // The certificate is used for Format=uki: no "has no effect" warning about it.
+        #expect(!r.stderr.contains("SignExpectedPcrCertificate="), "\(r.stderr.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: p.dir + "/image.efi"))
         #expect(p.leftovers().isEmpty)
     }
 }

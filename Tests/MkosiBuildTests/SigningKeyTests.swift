@@ -79,4 +79,21 @@ import Testing
         let refused = #expect(throws: MkosiError.self) { try InputCheck.refuseContradictions(sbsign.0, cwd: sbsign.1.dir) }
         #expect(refused?.message.contains("needs systemd-sbsign: sbsign takes no OpenSSL provider") == true, "\(refused?.message ?? "")")
     }
+
+    /// SplitArtifacts=pcrs: ukify prints the policy digests for the certificate unless the PCRs
+    /// are signed into the UKI; it needs systemd-measure 258 and a certificate.
+    @Test func pcrsSplitArtifactAsksUkifyForPolicyDigests() throws {
+        #expect(SecureBoot.policyDigestArguments(splitArtifacts: [.uki, .pcrs], signedPCRs: false, certificate: "/c.pem")
+                == ["--policy-digest", "--pcr-banks", "sha256", "--pcr-certificate", "/c.pem", "--json=short"])
+        #expect(SecureBoot.policyDigestArguments(splitArtifacts: [.uki, .pcrs], signedPCRs: true, certificate: "/c.pem").isEmpty)
+        #expect(SecureBoot.policyDigestArguments(splitArtifacts: [.uki], signedPCRs: false, certificate: "/c.pem").isEmpty)
+        let (config, p) = try config("[Output]\nFormat=uki\nSplitArtifacts=uki,pcrs\n[Validation]\nSignExpectedPcrCertificate=pcr.crt\n")
+        let measure = try #require(InputCheck.tools(config).first { $0.name == "systemd-measure" })
+        guard case .tool(_, let minimum, _) = measure.need else { Issue.record("\(measure.need)"); return }
+        #expect(minimum == 258 && measure.setting == "SplitArtifacts=")
+        #expect(throws: Never.self) { try InputCheck.refuseContradictions(config, cwd: p.dir) }
+        let (bare, q) = try self.config("[Output]\nFormat=uki\nSplitArtifacts=uki,pcrs\n")
+        let error = #expect(throws: MkosiError.self) { try InputCheck.refuseContradictions(bare, cwd: q.dir) }
+        #expect(error?.message.hasPrefix("SplitArtifacts=pcrs (mkosi.conf:") == true, "\(error?.message ?? "")")
+    }
 }
