@@ -331,6 +331,15 @@ public enum InputCheck {
                                         hint: "ukify signs the UKI and its PCR predictions with one source: make them the same")
             }
         }
+        // Format=esp installs systemd-boot without bootctl: its auto-enrolment keys are signed
+        // with efitools (sbvarsign), which read the key and certificate from files only.
+        if config.format == .esp, SecureBoot.autoEnroll(config, bootctlVersion: nil) == .efitools {
+            for source in [SettingKey<KeySource>.secureBootKeySource, .secureBootCertificateSource] where config[source].type != .file {
+                throw MkosiError.config("\(source.setting.name)=\(config[source].argument)\(at(source)): SecureBootAutoEnroll= "
+                                        + "writes the keys of a Format=esp image with efitools, which read files only",
+                                        hint: "Use key and certificate files, or set SecureBootAutoEnroll=no")
+            }
+        }
         if config[.secureBoot], config[.secureBootSignTool] == .sbsign, let refusal = SecureBoot.sbsignRefusal(config) {
             throw MkosiError.config(refusal + " (SecureBootSignTool=sbsign)",
                                     hint: "Use SecureBootSignTool=systemd-sbsign or auto")

@@ -78,6 +78,15 @@ import Testing
                                      + "SecureBootKeySource=provider:pkcs11\nSecureBootCertificate=sb.crt\n")
         let refused = #expect(throws: MkosiError.self) { try InputCheck.refuseContradictions(sbsign.0, cwd: sbsign.1.dir) }
         #expect(refused?.message.contains("needs systemd-sbsign: sbsign takes no OpenSSL provider") == true, "\(refused?.message ?? "")")
+        // Format=esp signs its auto-enrolment keys with efitools, which read files only.
+        let esp = try self.config("[Output]\nFormat=esp\n[Validation]\nSecureBoot=yes\nSecureBootKey=\(Self.uri)\n"
+                                  + "SecureBootKeySource=provider:pkcs11\nSecureBootCertificate=sb.crt\n")
+        let espRefused = #expect(throws: MkosiError.self) { try InputCheck.refuseContradictions(esp.0, cwd: esp.1.dir) }
+        #expect(espRefused?.message.contains("SecureBootKeySource=provider:pkcs11 (mkosi.conf:") == true
+                && espRefused?.message.contains("efitools, which read files only") == true, "\(espRefused?.message ?? "")")
+        let noEnroll = try self.config("[Output]\nFormat=esp\n[Validation]\nSecureBoot=yes\nSecureBootAutoEnroll=no\n"
+                                       + "SecureBootKey=\(Self.uri)\nSecureBootKeySource=provider:pkcs11\nSecureBootCertificate=sb.crt\n")
+        #expect(throws: Never.self) { try InputCheck.refuseContradictions(noEnroll.0, cwd: noEnroll.1.dir) }
     }
 
     /// SplitArtifacts=pcrs: ukify prints the policy digests for the certificate unless the PCRs
