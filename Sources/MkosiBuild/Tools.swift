@@ -23,7 +23,7 @@ enum Tools {
         } catch {
             throw MkosiError(.missingTool, "\(name) is not available in \(where_)", hint: hint, cause: MkosiError.cause(of: error))
         }
-        let version = parseVersion(output)
+        let version = HostInputFacts.parseSystemdVersion(output) ?? 0
         guard version >= minimumSystemd else {
             throw MkosiError(.missingTool, "\(name) in \(where_) is from systemd \(version); systemd \(minimumSystemd) or newer is needed",
                              hint: hint)
@@ -34,11 +34,6 @@ enum Tools {
     /// Whether systemd tool `name` is there and new enough (`requireSystemd` without the error).
     static func hasSystemd(_ name: String, _ context: BuildContext) -> Bool {
         (try? requireSystemd(name, context)) != nil
-    }
-
-    /// The systemd version of `--version` output: "systemd 252 (252.39-1~deb12u1)" is 252.
-    static func parseVersion(_ output: String) -> Int {
-        output.split(separator: " ").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
     }
 
     /// The systemd version of the tools' `tool` (a name on the search path or a path), from its
